@@ -1,0 +1,75 @@
+// The closed set of errors keygate reports to users. Core code throws these; exactly one boundary
+// (src/cli.ts) prints them as `keygate: <what> — <what to do>` and sets the exit code.
+// Messages never contain a secret: callers pass names and reasons, never token values.
+
+/** Exit codes from the product contract (DESIGN.md, "Commands"). */
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  notConnected: 3,
+  provider: 4,
+  credential: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorOptions {
+  /** What the user should do next; printed after the em dash. */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** Base class: an expected failure with a user-facing message and an exit code. */
+export class KeygateError extends Error {
+  readonly exitCode: ExitCode = ExitCode.error;
+  readonly hint: string | undefined;
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad command line: unknown command or flag, bad argument value. Exit 2. */
+export class UsageError extends KeygateError {
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The named connection does not exist or is not connected. Exit 3. */
+export class ConnectionNotFoundError extends KeygateError {
+  override readonly exitCode = ExitCode.notConnected;
+}
+
+/** Unknown provider, or a provider file that fails validation. Exit 4. */
+export class ProviderError extends KeygateError {
+  override readonly exitCode = ExitCode.provider;
+}
+
+/** The credential is expired (and cannot be refreshed now) or revoked. Exit 5. */
+export class CredentialError extends KeygateError {
+  override readonly exitCode = ExitCode.credential;
+}
+
+/** The vault cannot be read or written safely (tampering, unknown format, key problems). Exit 1. */
+export class VaultError extends KeygateError {}
+
+/** A call to a provider or the network failed (token exchange, revoke, refresh). Exit 1. */
+export class ProviderRequestError extends KeygateError {}
+
+/** Format an error as the one line the contract promises. Pure, so it can be unit-tested. */
+export function formatError(err: unknown): string {
+  if (err instanceof KeygateError) {
+    return err.hint ? `keygate: ${err.message} — ${err.hint}` : `keygate: ${err.message}`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return `keygate: unexpected error: ${firstLine(message)} — rerun with KEYGATE_DEBUG=1 for details and report it`;
+}
+
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof KeygateError ? err.exitCode : ExitCode.error;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}

@@ -1,0 +1,96 @@
+// The shapes the vault stores and the API the rest of keygate uses. Nothing outside src/vault/
+// touches the vault's files; everything goes through `Vault`.
+
+/** Stored status. `not_connected` is never stored: it means "no record". */
+export type ConnectionStatus = 'connected' | 'expired' | 'revoked';
+
+export interface TokenSet {
+  /** Secret. */
+  access_token: string;
+  /** Secret. Absent when the provider issued none. */
+  refresh_token?: string;
+  token_type: string;
+  /** ISO 8601 UTC; absent when the provider gave no expiry. */
+  expires_at?: string;
+  /** As granted by the provider (from the token response), not as requested. */
+  scopes: string[];
+}
+
+export interface Account {
+  id: string;
+  name: string;
+}
+
+export interface ConnectionRecord {
+  provider: string;
+  connection: string;
+  tokens: TokenSet;
+  account: Account | null;
+  status: ConnectionStatus;
+  /** Why the status is what it is, e.g. "refresh token refused (invalid_grant)". */
+  status_reason?: string;
+  /** ISO 8601 UTC time the status last changed. */
+  status_changed_at?: string;
+  created_at: string;
+  refreshed_at?: string;
+}
+
+/** Everything in a record except the secret token values. */
+export type ConnectionMeta = Omit<ConnectionRecord, 'tokens'> & { tokens: Omit<TokenSet, 'access_token' | 'refresh_token'> & { has_refresh_token: boolean } };
+
+export interface ClientCredentials {
+  client_id: string;
+  /** Secret. */
+  client_secret?: string;
+}
+
+export type KeyBackend = 'keychain' | 'passphrase' | 'keyfile';
+
+/** One entry of `list()`: a readable record, or a record that could not be read (tampered, newer format). */
+export type ListedConnection =
+  | { provider: string; connection: string; record: ConnectionRecord; error?: undefined }
+  | { provider: string; connection: string; record?: undefined; error: Error };
+
+export interface Vault {
+  readonly home: string;
+  /**
+   * The master-key backend in use (recorded on first use; a later run never silently switches).
+   * Resolving it may touch the keychain, so it is lazy: opening a vault costs no key work.
+   */
+  backend(): Promise<KeyBackend>;
+
+  /**
+   * The record without its secrets, read WITHOUT the master key (fast path for `get --field status`,
+   * `list`). The metadata is stored in clear but authenticated as AAD, so tampering is caught on the
+   * next full read.
+   */
+  peek(provider: string, connection: string): Promise<ConnectionMeta | undefined>;
+
+  read(provider: string, connection: string): Promise<ConnectionRecord | undefined>;
+  write(record: ConnectionRecord): Promise<void>;
+  /**
+   * Read-modify-write under a cross-process lock for that connection. `fn` gets the current record
+   * (re-read after the lock is taken) and returns the new one, `undefined` to delete it, or
+   * `Vault.unchanged` to leave it as it is. The lock is held while `fn` runs (even if it awaits a
+   * network call), so at most one process at a time updates a connection. Returns what is stored after.
+   */
+  update(
+    provider: string,
+    connection: string,
+    fn: (current: ConnectionRecord | undefined) => Promise<ConnectionRecord | undefined | typeof UNCHANGED> | ConnectionRecord | undefined | typeof UNCHANGED,
+  ): Promise<ConnectionRecord | undefined>;
+  /** Returns true when a record existed. */
+  delete(provider: string, connection: string): Promise<boolean>;
+  list(): Promise<ListedConnection[]>;
+
+  readClient(provider: string): Promise<ClientCredentials | undefined>;
+  writeClient(provider: string, credentials: ClientCredentials): Promise<void>;
+  deleteClient(provider: string): Promise<boolean>;
+
+  /** Encrypted storage for other secrets keygate keeps (e.g. the proxy CA's private key), by name. */
+  readSecret(name: string): Promise<Buffer | undefined>;
+  writeSecret(name: string, data: Buffer): Promise<void>;
+}
+
+/** Returned by an `update` callback to keep the record unchanged (and skip the write). */
+export const UNCHANGED: unique symbol = Symbol('keygate.vault.unchanged');

@@ -1,0 +1,199 @@
+// The command table. Each command's code is imported only when that command runs, so start-up
+// stays close to `node -e 0`. This file is also the one error boundary: commands throw, main()
+// prints one line and sets the exit code.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ExitCode, UsageError, exitCodeOf, formatError } from './errors.js';
+import { packageRoot } from './home.js';
+import { processIO } from './commands/io.js';
+
+export const CONNECTION_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function connectionName(value: string): string {
+  if (!CONNECTION_NAME.test(value)) {
+    throw new InvalidArgumentError(`\`${value}\` is not a valid connection name (use lowercase letters, digits, - and _; at most 64)`);
+  }
+  return value;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port number 1-65535, got \`${value}\``);
+  return n;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got \`${value}\``);
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got \`${value}\``);
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs a command module's main and turns a returned number into the process exit code. */
+async function dispatch(load: () => Promise<{ main: (...args: never[]) => Promise<unknown> }>, ...args: unknown[]): Promise<void> {
+  const module = await load();
+  const result = await (module.main as (...a: unknown[]) => Promise<unknown>)(...args, processIO());
+  if (typeof result === 'number') process.exitCode = result;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keygate');
+  program
+    .description('Credentials for AI agents: OAuth login, an encrypted local vault, and a proxy that injects tokens so agents never hold them.')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+
+  program
+    .command('login')
+    .description('connect an account: OAuth2 authorization code flow with PKCE on a loopback callback')
+    .argument('<provider>', 'provider name, e.g. discord')
+    .option('--connection <name>', 'name of this connection', connectionName, 'default')
+    .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
+    .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
+    .option('--no-browser', 'do not open a browser; just print the URL')
+    .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
+    .option('--force', 'replace an existing connected connection')
+    .action((provider, options) => dispatch(() => import('./commands/login.js'), provider, options));
+
+  program
+    .command('logout')
+    .description('revoke the connection at the provider and delete it locally')
+    .argument('<provider>', 'provider name')
+    .option('--connection <name>', 'connection name', connectionName, 'default')
+    .action((provider, options) => dispatch(() => import('./commands/logout.js'), provider, options));
+
+  program
+    .command('list')
+    .description('list every connection with its status, account, scopes and expiry')
+    .option('--json', 'print one JSON document')
+    .action((options) => dispatch(() => import('./commands/list.js'), options));
+
+  program
+    .command('get')
+    .description('print a connection, or one field of it (--field status answers not_connected when absent)')
+    .argument('<provider>', 'provider name')
+    .option('--connection <name>', 'connection name', connectionName, 'default')
+    .addOption(
+      new Option('--field <name>', 'print one bare value').choices([
+        'status',
+        'provider',
+        'connection',
+        'scopes',
+        'expires_at',
+        'account_id',
+        'account_name',
+        'created_at',
+        'refreshed_at',
+        'access_token',
+        'refresh_token',
+      ]),
+    )
+    .option('--json', 'print every non-secret field as JSON')
+    .option('--reveal', 'allow printing access_token / refresh_token (refreshes first if needed)')
+    .action((provider, options) => dispatch(() => import('./commands/get.js'), provider, options));
+
+  program
+    .command('status')
+    .description('live health check of connections against the provider (exit 5 if one is expired or revoked)')
+    .argument('[provider]', 'only this provider')
+    .option('--connection <name>', 'only this connection', connectionName)
+    .option('--json', 'print one JSON document')
+    .action((provider, options) => dispatch(() => import('./commands/status.js'), provider, options));
+
+  program
+    .command('run')
+    .description('run a command behind a proxy that injects credentials; the command sees only placeholders')
+    .argument('<command...>', 'the command to run, after --')
+    .option('--connection <provider/name>', 'use this connection (repeatable); default: the default connection of each connected provider', collect)
+    .option('--verbose', 'print each proxied provider request to stderr')
+    .option('--allow-nested', 'allow running inside another keygate run')
+    .passThroughOptions()
+    .action((command, options) => dispatch(() => import('./commands/run.js'), command, options));
+
+  program
+    .command('log')
+    .description('show the log of requests the proxy made to provider hosts (never credentials)')
+    .option('--json', 'print one JSON document')
+    .option('--limit <n>', 'show the last n entries', positiveInt, 50)
+    .action((options) => dispatch(() => import('./commands/log.js'), options));
+
+  const providers = program.command('providers').description('list, inspect and validate provider definitions');
+  providers
+    .command('list')
+    .description('list providers: name, display name, source (bundled or custom), auth type')
+    .option('--json', 'print one JSON document')
+    .action((options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.list })), options));
+  providers
+    .command('inspect')
+    .description('print the effective (merged) definition of a provider as JSON')
+    .argument('<name>', 'provider name')
+    .action((name) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.inspect })), name));
+  providers
+    .command('validate')
+    .description('validate a provider JSON file')
+    .argument('<file>', 'path to the file')
+    .action((file) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.validateFile })), file));
+
+  program
+    .command('demo')
+    .description('the whole product offline: log in to a local Discord emulator and run an agent through the proxy')
+    .action(() => dispatch(() => import('./commands/demo.js')));
+
+  program
+    .command('emulator')
+    .description('start the local Discord emulator in the foreground (for trying keygate offline)')
+    .option('--port <n>', 'HTTPS port on 127.0.0.1 (default: random)', port)
+    .option('--dir <path>', 'directory for its CA certificate (default: a temp dir)')
+    .option('--token-lifetime <seconds>', 'access token lifetime', positiveSeconds)
+    .action((options) => dispatch(() => import('./commands/emulator.js'), options));
+
+  return program;
+}
+
+/** Commander's own errors become UsageError (exit 2) with our one-line format. */
+function fromCommander(err: CommanderError, program: Command): UsageError | undefined {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return undefined;
+  const message = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
+  const name = program.args.find((a) => !a.startsWith('-'));
+  const where = name && program.commands.some((c) => c.name() === name) ? `keygate ${name} --help` : 'keygate --help';
+  return new UsageError(message, { hint: `see \`${where}\``, cause: err });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const error = err instanceof CommanderError ? fromCommander(err, program) : err;
+    if (error === undefined) {
+      process.exitCode = ExitCode.ok;
+      return;
+    }
+    process.stderr.write(`${formatError(error)}\n`);
+    if (process.env.KEYGATE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = exitCodeOf(error);
+  }
+}

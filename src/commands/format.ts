@@ -1,0 +1,27 @@
+// Human output helpers: aligned tables and relative times. JSON output never goes through here.
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** "in 6d", "in 3h", "in 12m", "2h ago", for expiry columns. */
+export function relativeTime(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '-';
+  const ms = Date.parse(iso) - now;
+  const abs = Math.abs(ms);
+  const units: Array<[number, string]> = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
+  const [size, unit] = units.find(([size]) => abs >= size) ?? [1000, 's'];
+  const n = Math.floor(abs / size);
+  return ms >= 0 ? `in ${n}${unit}` : `${n}${unit} ago`;
+}

@@ -1,0 +1,30 @@
+// keygate list [--json]
+import { openVault } from '../vault/index.js';
+import { describeMeta } from '../connection/describe.js';
+import type { CommandIO } from './io.js';
+import { relativeTime, table } from './format.js';
+
+export async function main(options: { json?: boolean }, io: CommandIO): Promise<void> {
+  const vault = await openVault();
+  const entries = await vault.list();
+  const connections = entries.map((entry) =>
+    entry.record
+      ? describeMeta({ ...entry.record, tokens: { ...entry.record.tokens, has_refresh_token: Boolean(entry.record.tokens.refresh_token) } })
+      : { provider: entry.provider, connection: entry.connection, status: 'unreadable', error: entry.error.message },
+  );
+  const backend = entries.length ? await vault.backend() : undefined;
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ vault: { home: vault.home, key_backend: backend ?? null }, connections }, null, 2)}\n`);
+    return;
+  }
+  if (connections.length === 0) {
+    io.stdout('No connections yet. Connect one with `keygate login discord`.\n');
+    return;
+  }
+  const rows = connections.map((c) => {
+    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', c.error];
+    return [c.provider, c.connection, c.status, c.account_name ?? '-', c.scopes || '-', c.status === 'connected' ? `expires ${relativeTime(c.expires_at)}` : (c.hint ?? '')];
+  });
+  io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'SCOPES', 'EXPIRY'], rows));
+  io.stdout(`\nVault: ${vault.home} (master key: ${backend})\n`);
+}

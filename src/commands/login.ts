@@ -1,0 +1,57 @@
+// keygate login <provider> [--connection] [--scopes] [--port] [--no-browser] [--timeout] [--force]
+import { getProvider } from '../provider/index.js';
+import { openVault } from '../vault/index.js';
+import { login } from '../oauth/login.js';
+import type { CommandIO } from './io.js';
+import { startSpinner } from './spinner.js';
+
+interface LoginCommandOptions {
+  connection: string;
+  scopes?: string;
+  port: number;
+  browser: boolean;
+  timeout: number;
+  force?: boolean;
+}
+
+export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
+  const provider = await getProvider(providerName);
+  const vault = await openVault();
+  let stopSpinner: (() => void) | undefined;
+  try {
+    const result = await login(provider, vault, {
+      connection: options.connection,
+      scopes: options.scopes?.split(/[,\s]+/).filter(Boolean),
+      port: options.port,
+      timeoutSeconds: options.timeout,
+      force: options.force,
+      env: io.env,
+      interactive: io.stdinIsTTY,
+      say: (line) => io.stdout(`${line}\n`),
+      onAuthorizeUrl: async (url) => {
+        if (options.browser) await openBrowser(url, io);
+        if (io.isTTY) stopSpinner = startSpinner(`Waiting for ${provider.display_name} (up to ${options.timeout} s)…`);
+      },
+    });
+    stopSpinner?.();
+    const { record, missing } = result;
+    const who = record.account ? ` as ${record.account.name}` : '';
+    io.stdout(`Connected ${record.provider}/${record.connection}${who} (${record.tokens.scopes.join(' ')})\n`);
+    if (missing.length) {
+      io.stderr(`keygate: ${provider.display_name} granted fewer scopes than requested; missing: ${missing.join(' ')}\n`);
+    }
+  } finally {
+    stopSpinner?.();
+  }
+}
+
+async function openBrowser(url: string, io: CommandIO): Promise<void> {
+  try {
+    const { default: open } = await import('open');
+    const child = await Promise.race([open(url, { wait: false }), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000))]);
+    child.once('error', () => io.stderr('keygate: could not open a browser; open the URL above yourself\n'));
+    child.unref();
+  } catch {
+    io.stderr('keygate: could not open a browser; open the URL above yourself\n');
+  }
+}

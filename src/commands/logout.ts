@@ -1,0 +1,28 @@
+// keygate logout <provider> [--connection]: revoke at the provider (a failure is a warning), delete.
+import { ConnectionNotFoundError, formatError } from '../errors.js';
+import { getProvider } from '../provider/index.js';
+import { openVault } from '../vault/index.js';
+import { revokeToken } from '../oauth/tokens.js';
+import type { CommandIO } from './io.js';
+
+export async function main(providerName: string, options: { connection: string }, io: CommandIO): Promise<void> {
+  const provider = await getProvider(providerName);
+  const vault = await openVault();
+  const ref = `${provider.name}/${options.connection}`;
+  const record = await vault.read(provider.name, options.connection);
+  if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: 'see `keygate list`' });
+  let revoked = false;
+  const client = await vault.readClient(provider.name);
+  if (provider.oauth2.revocation_url && client) {
+    try {
+      // Revoking the refresh token ends the whole grant at Discord (and is the longer-lived secret).
+      const token = record.tokens.refresh_token ?? record.tokens.access_token;
+      await revokeToken(provider, client, token, record.tokens.refresh_token ? 'refresh_token' : 'access_token');
+      revoked = true;
+    } catch (err) {
+      io.stderr(`${formatError(err).replace(/^keygate: /, 'keygate: warning: ')}\n`);
+    }
+  }
+  await vault.delete(provider.name, options.connection);
+  io.stdout(`Logged out ${ref}${revoked ? ` (revoked at ${provider.display_name})` : ' (deleted locally; not revoked at the provider)'}\n`);
+}

@@ -1,0 +1,54 @@
+// A live health check of one connection: refresh if stale, call the provider's introspection
+// endpoint, and on a 401 try one refresh; a 401 after that refresh means the grant is revoked.
+import type { ProviderDefinition } from '../provider/types.js';
+import type { ConnectionRecord, Vault } from '../vault/types.js';
+import { apiGet } from '../oauth/account.js';
+import { freshRecord, tokenAfterUnauthorized } from './index.js';
+
+export interface Health {
+  provider: string;
+  connection: string;
+  status: ConnectionRecord['status'];
+  healthy: boolean;
+  detail: string;
+  scopes: string[];
+  expires_at?: string;
+  account_name?: string;
+  checked_live: boolean;
+}
+
+export async function checkHealth(vault: Vault, provider: ProviderDefinition, connection: string): Promise<Health> {
+  let record = await freshRecord(vault, provider, connection);
+  const result = (detail: string, live: boolean): Health => ({
+    provider: provider.name,
+    connection,
+    status: record.status,
+    healthy: record.status === 'connected',
+    detail,
+    scopes: record.tokens.scopes,
+    expires_at: record.tokens.expires_at,
+    account_name: record.account?.name,
+    checked_live: live,
+  });
+  if (record.status !== 'connected') return result(record.status_reason ?? record.status, false);
+  const path = provider.api.introspection?.path;
+  if (!path) return result('no introspection endpoint in the provider file; status is from the vault', false);
+
+  let answer = await apiGet(provider, path, record.tokens.access_token);
+  if (answer.status === 401) {
+    const next = await tokenAfterUnauthorized(vault, provider, connection, record.tokens.access_token);
+    record = (await vault.read(provider.name, connection)) ?? record;
+    if (!next) return result(record.status_reason ?? `${provider.display_name} answered 401 and the token could not be refreshed`, true);
+    answer = await apiGet(provider, path, next);
+    if (answer.status === 401) {
+      record = (await vault.update(provider.name, connection, (current) =>
+        current ? { ...current, status: 'revoked', status_reason: `${provider.display_name} answered 401 to a freshly refreshed token`, status_changed_at: new Date().toISOString() } : current,
+      )) ?? record;
+      return result(record.status_reason ?? 'revoked', true);
+    }
+  }
+  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true), healthy: false };
+  const body = answer.body as { scopes?: unknown; expires?: unknown } | undefined;
+  const scopes = Array.isArray(body?.scopes) ? body.scopes.map(String) : record.tokens.scopes;
+  return { ...result('token accepted by the provider', true), scopes, expires_at: typeof body?.expires === 'string' ? new Date(body.expires).toISOString() : record.tokens.expires_at };
+}

@@ -1,0 +1,70 @@
+// The credential access the rest of keygate uses: a fresh record for `get --reveal`, and the
+// token hooks the proxy calls. In-process single flight on top of the vault's cross-process lock:
+// concurrent requests in one proxy share one refresh instead of queueing on the file lock.
+import { ConnectionNotFoundError } from '../errors.js';
+import type { ProviderDefinition } from '../provider/types.js';
+import type { ConnectionRecord, Vault } from '../vault/types.js';
+import { isStale, refreshConnection } from './refresh.js';
+
+export { isStale, isExpired, refreshMargin, refreshConnection } from './refresh.js';
+
+const inFlight = new Map<string, Promise<ConnectionRecord | undefined>>();
+
+function singleFlight(key: string, work: () => Promise<ConnectionRecord | undefined>): Promise<ConnectionRecord | undefined> {
+  let promise = inFlight.get(key);
+  if (!promise) {
+    promise = work().finally(() => inFlight.delete(key));
+    inFlight.set(key, promise);
+  }
+  return promise;
+}
+
+/** The record, refreshed first when its access token expires soon. */
+export async function freshRecord(vault: Vault, provider: ProviderDefinition, connection: string): Promise<ConnectionRecord> {
+  let record = await vault.read(provider.name, connection);
+  if (record && record.status !== 'revoked' && isStale(record)) {
+    record = await singleFlight(`${provider.name}/${connection}`, () => refreshConnection(vault, provider, connection));
+  }
+  if (!record) {
+    throw new ConnectionNotFoundError(`${provider.name}/${connection} is not connected`, { hint: `run \`keygate login ${provider.name}\`` });
+  }
+  return record;
+}
+
+/** After a 401 for `token`: the token to replay with, or undefined to pass the 401 through. */
+export async function tokenAfterUnauthorized(vault: Vault, provider: ProviderDefinition, connection: string, token: string): Promise<string | undefined> {
+  const record = await singleFlight(`${provider.name}/${connection}#401`, () => refreshConnection(vault, provider, connection, { staleToken: token }));
+  if (!record || record.status !== 'connected') return undefined;
+  return record.tokens.access_token !== token ? record.tokens.access_token : undefined;
+}
+
+/**
+ * Token hooks for the proxy. The hot path costs no I/O: a token is served from memory until it
+ * turns stale, then re-read from the vault (another process may have refreshed it) and refreshed
+ * under the lock only if still needed.
+ */
+export function createTokenAccess(vault: Vault, providers: Map<string, ProviderDefinition>) {
+  const cache = new Map<string, ConnectionRecord>();
+  const providerOf = (name: string): ProviderDefinition => {
+    const provider = providers.get(name);
+    if (!provider) throw new ConnectionNotFoundError(`unknown provider ${name}`);
+    return provider;
+  };
+  return {
+    async getToken(providerName: string, connection: string): Promise<string> {
+      const key = `${providerName}/${connection}`;
+      const cached = cache.get(key);
+      if (cached && (cached.status !== 'connected' || !isStale(cached))) return cached.tokens.access_token;
+      const record = await freshRecord(vault, providerOf(providerName), connection);
+      cache.set(key, record);
+      return record.tokens.access_token;
+    },
+    async onUnauthorized(providerName: string, connection: string, token: string): Promise<string | undefined> {
+      const key = `${providerName}/${connection}`;
+      const next = await tokenAfterUnauthorized(vault, providerOf(providerName), connection, token);
+      const record = await vault.read(providerName, connection);
+      if (record) cache.set(key, record);
+      return next;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// Who logged in: the provider file names the endpoint and fields (for Discord, GET /users/@me, id and
+// username), so nothing provider-specific is hard-coded here.
+import { ProviderRequestError } from '../errors.js';
+import { outbound, request } from '../net.js';
+import type { ProviderDefinition } from '../provider/types.js';
+import type { Account } from '../vault/types.js';
+
+export function authorizationValue(provider: ProviderDefinition, token: string): string {
+  return provider.injection.format.replace('{token}', token);
+}
+
+/** GET base_url + path with the token; returns status and parsed JSON (undefined when not JSON). */
+export async function apiGet(provider: ProviderDefinition, path: string, token: string): Promise<{ status: number; body: unknown }> {
+  const url = `${provider.api.base_url.replace(/\/$/, '')}${path}`;
+  try {
+    const response = await request(url, {
+      method: 'GET',
+      headers: { [provider.injection.header.toLowerCase()]: authorizationValue(provider, token), accept: 'application/json' },
+      dispatcher: outbound(),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.body.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.statusCode, body };
+  } catch (err) {
+    const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code ?? 'network error';
+    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${code}`, { hint: 'check your network, then try again', cause: err });
+  }
+}
+
+export async function fetchAccount(provider: ProviderDefinition, token: string): Promise<Account | null> {
+  const spec = provider.api.account;
+  if (!spec) return null;
+  const { status, body } = await apiGet(provider, spec.path, token);
+  if (status !== 200 || typeof body !== 'object' || body === null) {
+    throw new ProviderRequestError(`${provider.display_name} did not return the account (GET ${spec.path}: HTTP ${status})`, {
+      hint: 'the token may lack the scope this needs (Discord: identify); try logging in again',
+    });
+  }
+  const data = body as Record<string, unknown>;
+  return { id: String(data[spec.id_field] ?? ''), name: String(data[spec.name_field] ?? '') };
+}

@@ -1,0 +1,101 @@
+// The loopback callback server for the authorization-code flow. It listens on 127.0.0.1 only, serves
+// exactly one path, checks the Host header (so a web page cannot drive it through DNS rebinding)
+// and the state (so a forged callback is shown an error page and the real one can still arrive).
+import http from 'node:http';
+import { KeygateError, UsageError } from '../errors.js';
+import { CALLBACK_PATH } from './authorize.js';
+import { sameSecret } from './pkce.js';
+
+export type CallbackResult = { code: string } | { error: string; description?: string };
+
+export interface CallbackServer {
+  port: number;
+  /** Settles with the first callback carrying the right state (a code or an error). */
+  result: Promise<CallbackResult>;
+  /** Called after the code exchange, to tell the waiting browser how it went. */
+  finish(outcome: { ok: true; message: string } | { ok: false; message: string }): void;
+  close(): Promise<void>;
+}
+
+export async function startCallbackServer(options: { port: number; state: string; providerName: string }): Promise<CallbackServer> {
+  let settle!: (result: CallbackResult) => void;
+  const result = new Promise<CallbackResult>((resolve) => (settle = resolve));
+  let settled = false;
+  let pending: http.ServerResponse | undefined;
+  const allowedHosts = new Set([`127.0.0.1:${options.port}`, `localhost:${options.port}`]);
+
+  const server = http.createServer((req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('referrer-policy', 'no-referrer');
+    res.setHeader('x-frame-options', 'DENY');
+    if (!allowedHosts.has(req.headers.host ?? '')) {
+      return page(res, 421, 'Wrong host', 'This callback server only answers requests for 127.0.0.1 or localhost.');
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${options.port}`);
+    if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
+      return page(res, 404, 'Not found', 'keygate is waiting for an OAuth callback; nothing else is served here.');
+    }
+    const state = url.searchParams.get('state') ?? '';
+    if (settled || !sameSecret(state, options.state)) {
+      return page(res, 400, 'Login not recognised', 'This callback does not belong to the login keygate is waiting for (missing or wrong state). If you started a login, use the link keygate printed.');
+    }
+    const error = url.searchParams.get('error');
+    const code = url.searchParams.get('code');
+    if (error) {
+      settled = true;
+      page(res, 400, 'Login cancelled', `${options.providerName} answered: ${escapeHtml(error)}. You can close this tab.`);
+      settle({ error, description: url.searchParams.get('error_description') ?? undefined });
+      return;
+    }
+    if (!code) {
+      return page(res, 400, 'Login not recognised', 'The callback carried neither a code nor an error.');
+    }
+    settled = true;
+    // Hold the browser's request until the exchange is done, so its page tells the truth.
+    pending = res;
+    settle({ code });
+  });
+  server.keepAliveTimeout = 1000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(new UsageError(`port ${options.port} on 127.0.0.1 is already in use`, {
+          hint: `stop what is using it, or pass --port <n> (and register http://127.0.0.1:<n>${CALLBACK_PATH} with the provider)`,
+          cause: err,
+        }));
+      } else {
+        reject(new KeygateError(`cannot start the callback server on 127.0.0.1:${options.port}: ${err.code ?? err.message}`, { hint: 'try another --port', cause: err }));
+      }
+    });
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+
+  return {
+    port: (server.address() as { port: number }).port,
+    result,
+    finish(outcome) {
+      if (!pending) return;
+      page(pending, outcome.ok ? 200 : 500, outcome.ok ? 'Connected' : 'Login failed', escapeHtml(outcome.message));
+      pending = undefined;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (pending) page(pending, 500, 'Login ended', 'keygate stopped waiting.');
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function page(res: http.ServerResponse, status: number, title: string, message: string): void {
+  const body = `<!doctype html><html><head><meta charset="utf-8"><title>keygate: ${title}</title>
+<style>body{font:16px system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}h1{font-size:1.4em}</style></head>
+<body><h1>${title}</h1><p>${message}</p></body></html>\n`;
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+  res.end(body);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,121 @@
+// The whole login: callback server, authorize URL, wait, code exchange, account lookup, storage.
+// Knows nothing of argv; reports progress through `say` and returns the stored record.
+import { KeygateError, UsageError } from '../errors.js';
+import type { ProviderDefinition } from '../provider/types.js';
+import type { ConnectionRecord, Vault } from '../vault/types.js';
+import { fetchAccount } from './account.js';
+import { authorizeUrl, redirectUri } from './authorize.js';
+import { startCallbackServer, type CallbackResult } from './callback.js';
+import { resolveClient } from './client.js';
+import { createPkce, createState } from './pkce.js';
+import { OAuthError, exchangeCode, toTokenSet } from './tokens.js';
+
+export interface LoginOptions {
+  connection: string;
+  scopes?: string[];
+  port: number;
+  timeoutSeconds: number;
+  force?: boolean;
+  env: NodeJS.ProcessEnv;
+  interactive: boolean;
+  /** Human progress lines. */
+  say: (line: string) => void;
+  /** Called with the URL once the callback server listens (opens a browser, starts a spinner). */
+  onAuthorizeUrl?: (url: string) => Promise<void> | void;
+}
+
+export interface LoginResult {
+  record: ConnectionRecord;
+  requested: string[];
+  missing: string[];
+}
+
+export async function login(provider: ProviderDefinition, vault: Vault, options: LoginOptions): Promise<LoginResult> {
+  const ref = `${provider.name}/${options.connection}`;
+  const existing = await vault.peek(provider.name, options.connection);
+  if (existing?.status === 'connected' && !options.force) {
+    throw new KeygateError(`${ref} is already connected${existing.account ? ` as ${existing.account.name}` : ''}`, {
+      hint: `pass --force to replace it, or --connection <name> for another account`,
+    });
+  }
+  const scopes = options.scopes ?? provider.oauth2.default_scopes;
+  checkScopes(provider, scopes);
+  // --force also re-reads the client credentials, so a wrong stored secret can be replaced.
+  const client = await resolveClient(provider, vault, { env: options.env, interactive: options.interactive, skipStored: options.force });
+
+  const state = createState();
+  const pkce = provider.oauth2.pkce ? createPkce() : undefined;
+  const callback = await startCallbackServer({ port: options.port, state, providerName: provider.display_name });
+  try {
+    const redirect = redirectUri(callback.port);
+    const url = authorizeUrl(provider, { clientId: client.credentials.client_id, redirectUri: redirect, scopes, state, pkce });
+    options.say(`Redirect URI (register exactly this with ${provider.display_name}): ${redirect}`);
+    options.say(`Open this URL to authorize keygate:\n\n  ${url}\n`);
+    await options.onAuthorizeUrl?.(url);
+
+    const result = await waitFor(callback.result, options.timeoutSeconds, redirect, provider);
+    if ('error' in result) {
+      throw new KeygateError(`${provider.display_name} did not authorize the login: ${result.error}${result.description ? ` (${result.description})` : ''}`, {
+        hint: result.error === 'access_denied' ? `run \`keygate login ${provider.name}\` again and approve access` : 'check the scopes and the app settings, then try again',
+      });
+    }
+    let record: ConnectionRecord;
+    try {
+      const response = await exchangeCode(provider, client.credentials, { code: result.code, redirectUri: redirect, verifier: pkce?.verifier });
+      const now = Date.now();
+      const tokens = toTokenSet(response, scopes, now);
+      const account = await fetchAccount(provider, tokens.access_token);
+      const stamp = new Date(now).toISOString();
+      record = {
+        provider: provider.name,
+        connection: options.connection,
+        tokens,
+        account,
+        status: 'connected',
+        status_changed_at: stamp,
+        created_at: stamp,
+        refreshed_at: stamp,
+      };
+      await vault.update(provider.name, options.connection, () => record);
+      if (client.source !== 'stored') await vault.writeClient(provider.name, client.credentials);
+    } catch (err) {
+      callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.code}.` : 'The code exchange failed; see the terminal.' });
+      throw err;
+    }
+    callback.finish({ ok: true, message: `keygate connected ${ref}${record.account ? ` as ${record.account.name}` : ''}. You can close this tab.` });
+    const missing = scopes.filter((s) => !record.tokens.scopes.includes(s));
+    return { record, requested: scopes, missing };
+  } finally {
+    await callback.close();
+  }
+}
+
+function checkScopes(provider: ProviderDefinition, scopes: string[]): void {
+  if (scopes.length === 0) throw new UsageError('no scopes to request', { hint: 'pass --scopes a,b or set default_scopes in the provider file' });
+  const known = provider.oauth2.scopes;
+  if (!known) return;
+  const unknown = scopes.filter((s) => !(s in known));
+  if (unknown.length) {
+    throw new UsageError(`unknown ${provider.display_name} scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+      hint: `see \`keygate providers inspect ${provider.name}\` for the list`,
+    });
+  }
+}
+
+async function waitFor(result: Promise<CallbackResult>, seconds: number, redirect: string, provider: ProviderDefinition): Promise<CallbackResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new KeygateError(`no answer from ${provider.display_name} within ${seconds} s`, {
+          hint: `if the browser showed an error such as "Invalid OAuth2 redirect_uri", register exactly ${redirect} in the app's OAuth2 settings (scheme, host, port and path must match; no trailing slash), then run login again`,
+        }),
+      );
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([result, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,153 @@
+// Provider definitions are data: bundled files in the package's providers/, then the user's
+// $KEYGATE_HOME/providers/*.json. A user file named like a bundled one is merged deeply over it;
+// any other name adds a provider. Every file is validated against providers/schema.json on load.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ProviderError } from '../errors.js';
+import { keygateHome, packageRoot } from '../home.js';
+import type { ProviderDefinition } from './types.js';
+import { validate, type SchemaNode } from './validate.js';
+
+export type { ProviderDefinition } from './types.js';
+
+export const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export interface ProviderOptions {
+  home?: string;
+  /** Directory of bundled provider files (tests point it elsewhere). */
+  bundledDir?: string;
+}
+
+const bundledDirDefault = path.join(packageRoot, 'providers');
+
+function dirs(options: ProviderOptions): { bundled: string; user: string } {
+  return {
+    bundled: options.bundledDir ?? bundledDirDefault,
+    user: path.join(options.home ?? keygateHome(), 'providers'),
+  };
+}
+
+let schemaCache: SchemaNode | undefined;
+function schema(): SchemaNode {
+  schemaCache ??= JSON.parse(fs.readFileSync(path.join(bundledDirDefault, 'schema.json'), 'utf8')) as SchemaNode;
+  return schemaCache;
+}
+
+/** Names of all providers (bundled and custom), sorted. Reads directory listings only. */
+export function providerNames(options: ProviderOptions = {}): string[] {
+  const { bundled, user } = dirs(options);
+  const names = new Set([...jsonNames(bundled), ...jsonNames(user)]);
+  return [...names].sort();
+}
+
+/** The effective definition of one provider; reads only that provider's files. */
+export async function getProvider(name: string, options: ProviderOptions = {}): Promise<ProviderDefinition> {
+  if (!PROVIDER_NAME.test(name)) {
+    throw new ProviderError(`"${name}" is not a valid provider name`, { hint: knownHint(options) });
+  }
+  const { bundled, user } = dirs(options);
+  const bundledFile = path.join(bundled, `${name}.json`);
+  const userFile = path.join(user, `${name}.json`);
+  const base = readJsonFile(bundledFile);
+  const override = readJsonFile(userFile);
+  if (base === undefined && override === undefined) {
+    throw new ProviderError(`unknown provider "${name}"`, { hint: knownHint(options) });
+  }
+  if (base !== undefined && override !== undefined) {
+    check(userFile, override, { partial: true });
+    const merged = deepMerge(base, override);
+    check(`${userFile} (merged over the bundled ${name}.json)`, merged, {});
+    return finish(name, merged, 'custom', [bundledFile, userFile]);
+  }
+  const file = base !== undefined ? bundledFile : userFile;
+  const data = (base ?? override) as unknown;
+  check(file, data, {});
+  return finish(name, data, base !== undefined ? 'bundled' : 'custom', [file]);
+}
+
+/** Every provider, by name. A broken file fails the whole load with a message naming it. */
+export async function loadProviders(options: ProviderOptions = {}): Promise<Map<string, ProviderDefinition>> {
+  const result = new Map<string, ProviderDefinition>();
+  for (const name of providerNames(options)) result.set(name, await getProvider(name, options));
+  return result;
+}
+
+/** Validate one provider file on its own (for `keygate providers validate <file>`). */
+export function validateProviderFile(file: string, options: ProviderOptions = {}): ProviderDefinition {
+  const data = readJsonFile(file);
+  if (data === undefined) throw new ProviderError(`${file}: no such file`, { hint: 'check the path' });
+  const name = path.basename(file, '.json');
+  const bundledFile = path.join(dirs(options).bundled, `${name}.json`);
+  const base = path.resolve(file) === path.resolve(bundledFile) ? undefined : readJsonFile(bundledFile);
+  if (base !== undefined) {
+    // Named like a bundled provider: it is an override, so it may be partial.
+    check(file, data, { partial: true });
+    const merged = deepMerge(base, data);
+    check(`${file} (merged over the bundled ${name}.json)`, merged, {});
+    return finish(name, merged, 'custom', [bundledFile, file]);
+  }
+  check(file, data, {});
+  return finish(name, data, 'custom', [file]);
+}
+
+function finish(name: string, data: unknown, source: ProviderDefinition['source'], files: string[]): ProviderDefinition {
+  const { $schema: _schema, ...rest } = data as Record<string, unknown>;
+  return { ...(rest as Omit<ProviderDefinition, 'name' | 'source' | 'files'>), name, source, files };
+}
+
+function check(file: string, data: unknown, options: { partial?: boolean }): void {
+  const problems = validate(data, schema(), options);
+  if (problems.length === 0) return;
+  const first = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  throw new ProviderError(`${file}: ${first.path} ${first.message}${more}`, {
+    hint: `fix the file, then check it with \`keygate providers validate ${file.split(' (')[0]}\``,
+  });
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ProviderError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'check its permissions', cause: err });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ProviderError(`${file}: not valid JSON (${(err as Error).message})`, { hint: 'fix the JSON syntax', cause: err });
+  }
+}
+
+function jsonNames(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && f !== 'schema.json')
+      .map((f) => f.slice(0, -'.json'.length));
+  } catch {
+    return [];
+  }
+}
+
+function knownHint(options: ProviderOptions): string {
+  const names = providerNames(options);
+  return names.length ? `known providers: ${names.join(', ')}` : 'no providers are installed';
+}
+
+/** Objects merge key by key; anything else (arrays included) is replaced by the override. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    // defineProperty, not assignment: a JSON key "__proto__" must stay data, never set a prototype.
+    const merged = Object.hasOwn(base, key) ? deepMerge(base[key], value) : value;
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

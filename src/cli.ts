@@ -60,7 +60,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: () => {}, outputError: () => {} });
+    .configureOutput({ outputError: () => {} });
 
   program
     .command('login')
@@ -171,7 +171,12 @@ export function buildProgram(): Command {
 
 /** Commander's own errors become UsageError (exit 2) with our one-line format. */
 function fromCommander(err: CommanderError, program: Command): UsageError | undefined {
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return undefined;
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return undefined;
+  if (err.code === 'commander.help') {
+    // A command group without its subcommand: commander has printed the group's help to stderr.
+    process.exitCode = ExitCode.usage;
+    return undefined;
+  }
   const message = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
   const name = program.args.find((a) => !a.startsWith('-'));
   const where = name && program.commands.some((c) => c.name() === name) ? `keygate ${name} --help` : 'keygate --help';
@@ -188,10 +193,7 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     const error = err instanceof CommanderError ? fromCommander(err, program) : err;
-    if (error === undefined) {
-      process.exitCode = ExitCode.ok;
-      return;
-    }
+    if (error === undefined) return;
     process.stderr.write(`${formatError(error)}\n`);
     if (process.env.KEYGATE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeOf(error);

@@ -59,11 +59,6 @@ export function validate(value: unknown, schema: SchemaNode, options: ValidateOp
   }
   if (actual === 'object') {
     const object = value as Record<string, unknown>;
-    if (!options.partial) {
-      for (const key of schema.required ?? []) {
-        if (!(key in object)) problems.push({ path: `${path}.${key}`, message: 'is required but missing' });
-      }
-    }
     for (const [key, child] of Object.entries(object)) {
       const childPath = `${path}.${key}`;
       const known = schema.properties?.[key];
@@ -74,6 +69,12 @@ export function validate(value: unknown, schema: SchemaNode, options: ValidateOp
         problems.push({ path: childPath, message: `is not a known field${hint ? ` (did you mean "${hint}"?)` : ''}` });
       } else if (typeof schema.additionalProperties === 'object') {
         problems.push(...validate(child, schema.additionalProperties, options, childPath));
+      }
+    }
+    // Missing fields come after problems with fields that are there: those are the more specific.
+    if (!options.partial) {
+      for (const key of schema.required ?? []) {
+        if (!Object.hasOwn(object, key)) problems.push({ path: `${path}.${key}`, message: 'is required but missing' });
       }
     }
   }

@@ -35,7 +35,10 @@ export interface ConnectionRecord {
   refreshed_at?: string;
 }
 
-/** Everything in a record except the secret token values. */
+/**
+ * Everything in a record except the secret token values. Of `tokens`, only `token_type`, `expires_at`
+ * and `scopes` are stored in clear; any other token field (present or added later) is encrypted.
+ */
 export type ConnectionMeta = Omit<ConnectionRecord, 'tokens'> & { tokens: Omit<TokenSet, 'access_token' | 'refresh_token'> & { has_refresh_token: boolean } };
 
 export interface ClientCredentials {
@@ -45,6 +48,31 @@ export interface ClientCredentials {
 }
 
 export type KeyBackend = 'keychain' | 'passphrase' | 'keyfile';
+
+/** The part of keytar the vault uses. Tests inject a fake so they never touch a real keychain. */
+export interface Keychain {
+  getPassword(service: string, account: string): Promise<string | null>;
+  setPassword(service: string, account: string, password: string): Promise<void>;
+  deletePassword(service: string, account: string): Promise<boolean>;
+}
+
+export interface OpenVaultOptions {
+  /** Default: keygateHome(env). */
+  home?: string;
+  /** Reads KEYGATE_PASSPHRASE and KEYGATE_KEY_BACKEND (keychain|passphrase|keyfile) from it. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives the one-line keychain fallback notice, ending in "\n". Default: process.stderr.write. */
+  stderr?: (text: string) => void;
+  /** Replaces keytar (tests). `null` means "no keychain on this machine". */
+  keychain?: Keychain | null;
+  /** Bound on every keychain call. Default 3000 ms. */
+  keychainTimeoutMs?: number;
+}
+
+export interface ConnectionName {
+  provider: string;
+  connection: string;
+}
 
 /** One entry of `list()`: a readable record, or a record that could not be read (tampered, newer format). */
 export type ListedConnection =
@@ -73,6 +101,8 @@ export interface Vault {
    * (re-read after the lock is taken) and returns the new one, `undefined` to delete it, or
    * `Vault.unchanged` to leave it as it is. The lock is held while `fn` runs (even if it awaits a
    * network call), so at most one process at a time updates a connection. Returns what is stored after.
+   * `fn` must not write the same connection itself (update/write/delete): it would wait for its own
+   * lock until the lock timeout (60 s) and fail.
    */
   update(
     provider: string,
@@ -82,6 +112,8 @@ export interface Vault {
   /** Returns true when a record existed. */
   delete(provider: string, connection: string): Promise<boolean>;
   list(): Promise<ListedConnection[]>;
+  /** Every stored connection's name, sorted, read WITHOUT the master key. */
+  names(): Promise<ConnectionName[]>;
 
   readClient(provider: string): Promise<ClientCredentials | undefined>;
   writeClient(provider: string, credentials: ClientCredentials): Promise<void>;
@@ -92,5 +124,9 @@ export interface Vault {
   writeSecret(name: string, data: Buffer): Promise<void>;
 }
 
-/** Returned by an `update` callback to keep the record unchanged (and skip the write). */
+/**
+ * Returned by an `update` callback to keep the record unchanged (and skip the write). TypeScript widens
+ * it to `symbol` in an async callback whose only other outcome is a throw; write
+ * `return UNCHANGED as typeof UNCHANGED` there.
+ */
 export const UNCHANGED: unique symbol = Symbol('keygate.vault.unchanged');

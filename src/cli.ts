@@ -163,7 +163,7 @@ export function buildProgram(): Command {
     .description('start the local Discord emulator in the foreground (for trying keygate offline)')
     .option('--port <n>', 'HTTPS port on 127.0.0.1 (default: random)', port)
     .option('--dir <path>', 'directory for its CA certificate (default: a temp dir)')
-    .option('--token-lifetime <seconds>', 'access token lifetime', positiveSeconds)
+    .option('--token-lifetime <seconds>', 'access token lifetime in whole seconds', positiveInt)
     .action((options) => dispatch(() => import('./commands/emulator.js'), options));
 
   return program;

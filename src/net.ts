@@ -55,7 +55,8 @@ export interface OutboundOptions {
 /** An undici dispatcher that honours KEYGATE_CONNECT_TO, keeps connections alive and has timeouts. */
 export function createDispatcher(options: OutboundOptions = {}): Agent {
   const connectTo = parseConnectTo((options.env ?? process.env).KEYGATE_CONNECT_TO);
-  const tlsOptions = options.ca ? { ca: [...defaultCaList(), ...options.ca] } : {};
+  // One secure context for every connection: passing `ca` alone would re-parse ~140 roots per handshake.
+  const tlsOptions = options.ca ? { secureContext: tls.createSecureContext({ ca: [...defaultCaList(), ...options.ca] }) } : {};
   const base = buildConnector({ timeout: options.connectTimeoutMs ?? 10_000, ...tlsOptions });
   const connect: buildConnector.connector = (opts, callback) => {
     const defaultPort = opts.protocol === 'https:' ? 443 : 80;

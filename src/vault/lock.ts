@@ -1,6 +1,6 @@
 // Cross-process locks, one per vault file, so concurrent keygate processes never lose an update.
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import type lockfileModule from 'proper-lockfile';
 import { VaultError } from '../errors.js';
 import { ensureDir, isErrno } from './atomic.js';
 
@@ -11,6 +11,13 @@ const UPDATE_MS = 2_000;
 // Long enough to wait out a holder doing a token refresh over a slow network inside `update`.
 export const LOCK_WAIT_MS = 60_000;
 const MAX_BACKOFF_MS = 40;
+
+// Loaded on first lock, not at start-up: read-only commands (`get --field status`, `list`) never lock.
+let lockfile: typeof lockfileModule | undefined;
+async function loadLockfile(): Promise<typeof lockfileModule> {
+  lockfile ??= (await import('proper-lockfile')).default;
+  return lockfile;
+}
 
 export interface HeldLock {
   /** Throws if the lock was lost (taken over as stale) so the caller does not write without it. */
@@ -46,6 +53,7 @@ export async function withLock<T>(file: string, what: string, fn: (lock: HeldLoc
 
 async function acquire(file: string, what: string, deadline: number, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
   await ensureDir(path.dirname(file));
+  const lockfile = await loadLockfile();
   let backoff = 2;
   for (;;) {
     try {

@@ -1,0 +1,89 @@
+// GET /oauth2/authorize: Discord's consent page, auto-approved for the signed-in user.
+// The order of checks follows RFC 6749 §4.1.2.1: while the client or the redirect URI is in doubt
+// the user sees an error page and is never sent anywhere; once the redirect URI is trusted, every
+// other problem goes back to it as `error=...&error_description=...&state=...`.
+import { escapeHtml, redirect, reply, type Exchange } from './http.js';
+import { KNOWN_SCOPES, RESTRICTED_SCOPES } from './scopes.js';
+
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+export function authorize(ex: Exchange): void {
+  const { state } = ex;
+  state.counters.authorizeCalls++;
+  const params = new URLSearchParams(ex.query);
+
+  const clientId = params.get('client_id') ?? '';
+  const client = state.clients.get(clientId);
+  if (!client) {
+    return errorPage(ex, 'Unknown Application', `No application has the client_id "${clientId}".`);
+  }
+  // Discord compares redirect URIs as exact strings: no normalisation, no prefix matching.
+  const requested = params.get('redirect_uri');
+  const only = client.redirect_uris.length === 1 ? client.redirect_uris[0] : undefined;
+  const redirectUri = requested === null ? only : client.redirect_uris.includes(requested) ? requested : undefined;
+  if (redirectUri === undefined) {
+    return errorPage(ex, 'Invalid OAuth2 redirect_uri', 'The redirect_uri is not registered for this application.');
+  }
+
+  const stateParam = params.get('state');
+  const fail = (error: string, description: string) =>
+    redirect(ex, withParams(redirectUri, { error, error_description: description, state: stateParam }));
+
+  const responseType = params.get('response_type');
+  if (responseType === null) return fail('invalid_request', 'Missing "response_type" in request.');
+  if (responseType !== 'code') {
+    return fail('unsupported_response_type', 'The authorization server does not support this response_type.');
+  }
+
+  const scopes = [...new Set((params.get('scope') ?? '').split(/\s+/).filter(Boolean))];
+  const approved = new Set(client.approved_scopes ?? []);
+  const badScope = scopes.some((s) => !KNOWN_SCOPES.has(s) || (RESTRICTED_SCOPES.has(s) && !approved.has(s)));
+  if (scopes.length === 0 || badScope) {
+    return fail('invalid_scope', 'The requested scope is invalid, unknown, or malformed.');
+  }
+
+  // PKCE (RFC 7636): Discord supports S256 only. A challenge without a method means `plain`.
+  const challenge = params.get('code_challenge');
+  const method = params.get('code_challenge_method');
+  if (challenge !== null || method !== null) {
+    if (challenge === null) return fail('invalid_request', 'Missing "code_challenge" in request.');
+    if (method !== 'S256') return fail('invalid_request', 'Transform algorithm not supported.');
+    if (!S256_CHALLENGE.test(challenge)) return fail('invalid_request', 'Invalid "code_challenge" in request.');
+  }
+
+  if (state.denyConsents > 0) {
+    state.denyConsents--;
+    state.counters.consentsDenied++;
+    return fail('access_denied', 'The resource owner or authorization server denied the request');
+  }
+
+  const code = state.issueCode({
+    clientId,
+    userId: state.currentUserId,
+    redirectUri: requested,
+    scopes,
+    challenge,
+  });
+  redirect(ex, withParams(redirectUri, { code, state: stateParam }));
+}
+
+/** The redirect URI with parameters added; `state` is echoed verbatim, and omitted if absent. */
+function withParams(uri: string, params: Record<string, string | null>): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return uri;
+  }
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== null) url.searchParams.append(name, value);
+  }
+  return url.toString();
+}
+
+function errorPage(ex: Exchange, title: string, detail: string): void {
+  const html =
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Discord</title></head>\n' +
+    `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p></body></html>\n`;
+  reply(ex, 400, html, 'text/html; charset=utf-8');
+}

@@ -1,0 +1,82 @@
+// A local stand-in for discord.com: OAuth2 (authorize, token, revoke) and the bearer-token REST API,
+// over HTTPS with a certificate for discord.com from a throwaway CA. Used by the test suite and the
+// offline `keygate demo`. Point keygate at it with KEYGATE_CONNECT_TO=<emulator.connectTo> and trust
+// <emulator.caPath> (NODE_EXTRA_CA_CERTS, curl --cacert, or the `ca` option of createDispatcher).
+//
+//   const emulator = await startEmulator({ dir: tmp });
+//   emulator.controls.rateLimitNext(1);
+//   await emulator.stop();
+import { loadCertificateAuthority } from '../pki/certs.js';
+import { loadOrCreateCa, EMULATOR_CA_NAMES } from './ca.js';
+import { createControls, type EmulatorControls } from './controls.js';
+import { defaultClients, defaultUsers } from './fixtures.js';
+import { close, createHandler, listen } from './server.js';
+import { EmulatorState } from './state.js';
+import type { EmulatorClient, EmulatorUser } from './types.js';
+
+export type { EmulatorControls, IssueTokensOptions } from './controls.js';
+export type * from './types.js';
+export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { ADMIN_ROUTES } from './admin.js';
+
+export interface EmulatorOptions {
+  /** Where the CA lives (`ca.pem`, `ca-key.pem`); created if missing, reused if present. */
+  dir: string;
+  /** Default 0: a random free port. The server listens on 127.0.0.1 only. */
+  port?: number;
+  /** expires_in of issued access tokens. Default 604800 (7 days), as Discord. */
+  tokenLifetimeSeconds?: number;
+  /** Default: the demo client (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI). */
+  clients?: EmulatorClient[];
+  /** Default: alice. The first user is the one signed in, who approves authorize requests. */
+  users?: EmulatorUser[];
+  /** The clock, in ms since the epoch (default Date.now); tests pass a fake to age codes and tokens. */
+  now?: () => number;
+}
+
+export interface Emulator {
+  port: number;
+  /** `https://127.0.0.1:<port>`. The certificate names discord.com and localhost, not the IP. */
+  origin: string;
+  caCertPem: string;
+  /** Absolute path of `ca.pem`. */
+  caPath: string;
+  /** `discord.com:443:127.0.0.1:<port>`, the value for KEYGATE_CONNECT_TO (and curl --connect-to). */
+  connectTo: string;
+  controls: EmulatorControls;
+  /** Close the server and every open connection. */
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const lifetime = options.tokenLifetimeSeconds ?? 604_800;
+  if (!Number.isInteger(lifetime) || lifetime < 1) {
+    throw new TypeError(`Expected \`tokenLifetimeSeconds\` to be a positive integer, got \`${String(lifetime)}\``);
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\``);
+  }
+  const state = new EmulatorState(
+    options.clients ?? defaultClients(),
+    options.users ?? defaultUsers(),
+    lifetime,
+    options.now ?? Date.now,
+  );
+  const controls = createControls(state);
+
+  const ca = await loadOrCreateCa(options.dir);
+  const leaf = await (await loadCertificateAuthority(ca)).issue(EMULATOR_CA_NAMES);
+  const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: actualPort,
+    origin: `https://127.0.0.1:${actualPort}`,
+    caCertPem: ca.certPem,
+    caPath: ca.caPath,
+    connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
+    controls,
+    stop: () => (stopping ??= close(server)),
+  };
+}

@@ -50,6 +50,10 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
     if (!provider) throw new ConnectionNotFoundError(`unknown provider ${name}`);
     return provider;
   };
+  // Discord answers 401 (not 403) to a token that lacks a scope, so a 401 right after a reactive
+  // refresh says nothing about the token: remember such tokens and do not refresh again for them.
+  const recentlyReplayed = new Map<string, { token: string; at: number }>();
+  const REPLAY_MEMORY_MS = 30_000;
   return {
     async getToken(providerName: string, connection: string): Promise<string> {
       const key = `${providerName}/${connection}`;
@@ -61,9 +65,12 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
     },
     async onUnauthorized(providerName: string, connection: string, token: string): Promise<string | undefined> {
       const key = `${providerName}/${connection}`;
+      const recent = recentlyReplayed.get(key);
+      if (recent && recent.token === token && Date.now() - recent.at < REPLAY_MEMORY_MS) return undefined;
       const next = await tokenAfterUnauthorized(vault, providerOf(providerName), connection, token);
       const record = await vault.read(providerName, connection);
       if (record) cache.set(key, record);
+      if (next) recentlyReplayed.set(key, { token: next, at: Date.now() });
       return next;
     },
   };

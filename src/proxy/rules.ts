@@ -1,0 +1,101 @@
+// Injection rules: data that decides, for an intercepted request, which credential goes into which
+// header. One rule per provider in the run; each can explain itself in a sentence (logs, --verbose).
+// The security boundary lives here: a placeholder never goes upstream, and a rule only ever releases
+// a credential of its own provider (the proxy only consults it for that provider's hosts).
+
+/** Every placeholder keygate hands out starts with this, so stray ones are cheap to spot. */
+export const PLACEHOLDER_PREFIX = 'kgph_';
+
+/** One credential of the run: what the child sees instead of the token. */
+export interface RunCredential {
+  provider: string;
+  connection: string;
+  /** Random per run; not secret, but still never sent upstream or logged. */
+  placeholder: string;
+  /** The child's environment variable holding the placeholder, e.g. DISCORD_ACCESS_TOKEN_WORK. */
+  envName: string;
+}
+
+export interface RuleProvider {
+  name: string;
+  api: { hosts: string[] };
+  injection: { header: string; format: string };
+}
+
+export type Decision =
+  /** Replace the value at `index` of the raw header list with the credential. */
+  | { action: 'replace'; credential: RunCredential; index: number }
+  /** The request has no injection header: add one with the credential. */
+  | { action: 'add'; credential: RunCredential }
+  /** The request brings its own credential (no placeholder): forward untouched. */
+  | { action: 'pass' }
+  | { action: 'refuse'; reason: string };
+
+export class InjectionRule {
+  readonly provider: string;
+  readonly hosts: readonly string[];
+  readonly header: string;
+  readonly format: string;
+  /** Used for requests without the injection header: the `default` connection when in the run, else the first. */
+  readonly fallback: RunCredential;
+  private readonly headerLower: string;
+
+  constructor(
+    provider: RuleProvider,
+    readonly credentials: readonly RunCredential[],
+  ) {
+    if (credentials.length === 0) throw new Error(`an injection rule for ${provider.name} needs a credential`);
+    this.provider = provider.name;
+    this.hosts = provider.api.hosts.map((h) => h.toLowerCase());
+    this.header = provider.injection.header;
+    this.headerLower = this.header.toLowerCase();
+    this.format = provider.injection.format;
+    this.fallback = credentials.find((c) => c.connection === 'default') ?? credentials[0]!;
+  }
+
+  /** The header value that carries `token`, e.g. "Bearer <token>". */
+  headerValue(token: string): string {
+    return this.format.split('{token}').join(token);
+  }
+
+  /** One sentence for logs and --verbose; names variables and connections, never values. */
+  explain(): string {
+    const placeholders = this.credentials.map((c) => `$${c.envName} → ${c.provider}/${c.connection}`).join(', ');
+    const shape = this.headerValue(`<access token>`);
+    return (
+      `On ${this.hosts.join(', ')}: a placeholder in ${this.header} (${placeholders}) becomes "${shape}" of that connection; ` +
+      `a request without ${this.header} gets ${this.fallback.provider}/${this.fallback.connection}'s; nothing else is changed.`
+    );
+  }
+
+  /** What to do with a request, from its request target and raw header list ([name, value, ...]). */
+  decide(target: string, rawHeaders: readonly string[]): Decision {
+    if (target.includes(PLACEHOLDER_PREFIX)) {
+      return { action: 'refuse', reason: `a keygate placeholder may only be sent in the ${this.header} header, not in the URL` };
+    }
+    let found: Decision | undefined;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      const value = rawHeaders[i + 1]!;
+      if (name.length === this.headerLower.length && name.toLowerCase() === this.headerLower) {
+        if (found) return { action: 'refuse', reason: `the request has more than one ${this.header} header` };
+        found = this.decideHeader(value, i + 1);
+        if (found.action === 'refuse') return found;
+      } else if (value.includes(PLACEHOLDER_PREFIX)) {
+        return { action: 'refuse', reason: `a keygate placeholder may only be sent in the ${this.header} header, not in ${name}` };
+      }
+    }
+    return found ?? { action: 'add', credential: this.fallback };
+  }
+
+  private decideHeader(value: string, index: number): Decision {
+    if (!value.includes(PLACEHOLDER_PREFIX)) return { action: 'pass' };
+    const matches = this.credentials.filter((c) => value.includes(c.placeholder));
+    if (matches.length === 1) return { action: 'replace', credential: matches[0]!, index };
+    if (matches.length > 1) return { action: 'refuse', reason: `${this.header} holds more than one placeholder` };
+    return {
+      action: 'refuse',
+      reason: `${this.header} holds a placeholder that is not one of this run's ${this.provider} placeholders (${this.credentials.map((c) => `$${c.envName}`).join(', ')})`,
+    };
+  }
+}

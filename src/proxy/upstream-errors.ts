@@ -1,0 +1,44 @@
+// What went wrong upstream, in a short sentence for the 502 body and the log. Built from error codes
+// only, never from request data, so no header value (credential) can end up in it.
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+export function describeUpstreamError(err: unknown, host: string, port: number): string {
+  const e = err as { code?: string; name?: string; cause?: unknown };
+  const code = e?.code ?? (e?.cause as { code?: string } | undefined)?.code;
+  const where = `${host}:${port}`;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `could not connect to ${where}: connection refused`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `could not resolve ${host}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} is unreachable`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return `timed out connecting to ${where}`;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return `${where} sent no response headers in time`;
+    case 'UND_ERR_BODY_TIMEOUT':
+      return `${where} stopped sending the response body`;
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `${where} closed the connection`;
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return `the request body did not match its Content-Length`;
+  }
+  if (code && TLS_CODES.has(code)) return `TLS verification of ${host} failed (${code})`;
+  return `request to ${where} failed (${code ?? e?.name ?? 'unknown error'})`;
+}

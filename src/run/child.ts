@@ -1,0 +1,61 @@
+// The child process: stdio inherited, signals forwarded, exit code passed through (128+signal when
+// a signal killed it, as shells report it).
+//
+// What happens when keygate itself dies:
+// - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 are forwarded; keygate waits for the child and
+//   exits with its code, so nothing is orphaned and the temp files go.
+// - An uncaught error in keygate kills the child (SIGTERM from the 'exit' handler).
+// - SIGKILL cannot be caught: the child keeps running, re-parented to init, but its proxy is gone,
+//   so it can no longer reach any provider with a credential (every proxied connection is refused).
+//   The run's temp dir is removed by the next `keygate run`.
+// A terminal's Ctrl-C signals the whole foreground process group, so the child receives SIGINT
+// from the terminal and once more from keygate; runtimes treat the two as one interrupt.
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { KeygateError } from '../errors.js';
+
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+export interface ChildOptions {
+  env: NodeJS.ProcessEnv;
+  /** Called once the child is running (tests, --verbose). */
+  onSpawn?: (pid: number) => void;
+}
+
+/** Runs `command` to completion and resolves with its exit code. */
+export function runChild(command: readonly string[], options: ChildOptions): Promise<number> {
+  const [file, ...args] = command;
+  if (!file) return Promise.reject(new KeygateError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' }));
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'inherit', env: options.env });
+    const forward = (signal: NodeJS.Signals) => () => {
+      child.kill(signal);
+    };
+    const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);
+    const killOnExit = () => child.kill('SIGTERM');
+    const cleanup = () => {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      process.off('exit', killOnExit);
+    };
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+    process.on('exit', killOnExit);
+
+    let spawned = false;
+    child.once('spawn', () => {
+      spawned = true;
+      options.onSpawn?.(child.pid!);
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      // After the spawn, an error only means a signal could not be delivered: the child is gone or going.
+      if (spawned) return;
+      cleanup();
+      if (err.code === 'ENOENT') reject(new KeygateError(`command not found: ${file}`, { hint: 'check the name and your PATH', cause: err }));
+      else if (err.code === 'EACCES') reject(new KeygateError(`cannot execute ${file}`, { hint: 'check that it is executable', cause: err }));
+      else reject(new KeygateError(`could not start ${file}: ${err.message}`, { cause: err }));
+    });
+    child.once('exit', (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}

@@ -1,0 +1,130 @@
+// Which credentials a run gets, and the placeholder the child sees for each.
+//   default: the `default` connection of every provider that has one connected (or expired: the
+//            token hooks may still refresh it);
+//   --connection discord/work (repeatable): exactly those.
+// Placeholder variables: the provider's `placeholder_env` for its default connection, with
+// `_<CONNECTION>` appended for others (discord/work → DISCORD_ACCESS_TOKEN_WORK; `-` becomes `_`).
+import { randomBytes } from 'node:crypto';
+import { ConnectionNotFoundError, CredentialError, ProviderError, UsageError } from '../errors.js';
+import type { ProviderDefinition } from '../provider/types.js';
+import { PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
+import type { ConnectionRecord, Vault } from '../vault/types.js';
+
+const NAME = '[a-z0-9][a-z0-9_-]{0,63}';
+const CONNECTION_ARG = new RegExp(`^(${NAME})/(${NAME})$`);
+
+export interface ConnectionRef {
+  provider: string;
+  connection: string;
+}
+
+/** Parses `--connection` values (`<provider>/<name>`), dropping duplicates. */
+export function parseConnectionArgs(values: readonly string[]): ConnectionRef[] {
+  const refs = new Map<string, ConnectionRef>();
+  for (const value of values) {
+    const match = CONNECTION_ARG.exec(value);
+    if (!match) {
+      throw new UsageError(`\`--connection\` expects <provider>/<name>, got \`${value}\``, { hint: 'e.g. --connection discord/default' });
+    }
+    refs.set(value, { provider: match[1]!, connection: match[2]! });
+  }
+  return [...refs.values()];
+}
+
+export function placeholderEnvName(provider: ProviderDefinition, connection: string): string {
+  const base = provider.injection.placeholder_env;
+  return connection === 'default' ? base : `${base}_${connection.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Random per run, so a placeholder copied out of one run means nothing in another. */
+export function newPlaceholder(provider: string, connection: string): string {
+  return `${PLACEHOLDER_PREFIX}${provider}_${connection}_${randomBytes(16).toString('hex')}`;
+}
+
+export interface SelectedCredential extends RunCredential {
+  definition: ProviderDefinition;
+}
+
+export interface Selection {
+  credentials: SelectedCredential[];
+  /**
+   * Secret token values (access and refresh) of the selected connections as read now, only so the
+   * child's environment can be checked not to hold them. Never logged.
+   */
+  secretValues: string[];
+}
+
+export async function selectCredentials(options: {
+  vault: Pick<Vault, 'list' | 'read'>;
+  providers: Map<string, ProviderDefinition>;
+  connections?: readonly string[];
+  /** Told about connections skipped in the default selection (unreadable records). */
+  warn?: (message: string) => void;
+}): Promise<Selection> {
+  const refs = options.connections?.length ? parseConnectionArgs(options.connections) : undefined;
+  const secretValues: string[] = [];
+  const chosen = refs ? await explicit(options.vault, options.providers, refs, secretValues) : await defaults(options.vault, options.providers, secretValues, options.warn);
+  if (chosen.length === 0) {
+    const known = [...options.providers.keys()];
+    throw new ConnectionNotFoundError('no connected credential to run with', {
+      hint: `run \`keygate login ${known[0] ?? '<provider>'}\`${known.length > 1 ? ` (providers: ${known.join(', ')})` : ''}`,
+    });
+  }
+  const byEnv = new Map<string, SelectedCredential>();
+  for (const credential of chosen) {
+    const clash = byEnv.get(credential.envName);
+    if (clash) {
+      throw new UsageError(`${clash.provider}/${clash.connection} and ${credential.provider}/${credential.connection} would both use $${credential.envName}`, {
+        hint: 'pass only one of them with --connection',
+      });
+    }
+    byEnv.set(credential.envName, credential);
+  }
+  return { credentials: chosen, secretValues };
+}
+
+async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, ProviderDefinition>, refs: ConnectionRef[], secrets: string[]): Promise<SelectedCredential[]> {
+  const out: SelectedCredential[] = [];
+  for (const { provider, connection } of refs) {
+    const definition = providers.get(provider);
+    if (!definition) throw new ProviderError(`unknown provider "${provider}" in --connection ${provider}/${connection}`, { hint: `known providers: ${[...providers.keys()].join(', ') || 'none'}` });
+    const record = await vault.read(provider, connection);
+    const login = `keygate login ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}`;
+    if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: `run \`${login}\`` });
+    if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: `run \`${login} --force\`` });
+    secrets.push(...tokenValues(record));
+    out.push(credentialFor(definition, connection));
+  }
+  return out;
+}
+
+async function defaults(vault: Pick<Vault, 'list'>, providers: Map<string, ProviderDefinition>, secrets: string[], warn?: (message: string) => void): Promise<SelectedCredential[]> {
+  const out: SelectedCredential[] = [];
+  for (const entry of await vault.list()) {
+    if (entry.connection !== 'default') continue;
+    const definition = providers.get(entry.provider);
+    if (!definition) continue;
+    if (!entry.record) {
+      warn?.(`skipping ${entry.provider}/${entry.connection}: ${entry.error.message}`);
+      continue;
+    }
+    if (entry.record.status !== 'connected' && entry.record.status !== 'expired') continue;
+    secrets.push(...tokenValues(entry.record));
+    out.push(credentialFor(definition, entry.connection));
+  }
+  return out;
+}
+
+function tokenValues(record: ConnectionRecord): string[] {
+  return [record.tokens.access_token, record.tokens.refresh_token].filter((v): v is string => typeof v === 'string' && v.length >= 8);
+}
+
+function credentialFor(definition: ProviderDefinition, connection: string): SelectedCredential {
+  return {
+    provider: definition.name,
+    connection,
+    placeholder: newPlaceholder(definition.name, connection),
+    envName: placeholderEnvName(definition, connection),
+    definition,
+  };
+}

@@ -1,0 +1,131 @@
+// `keygate run`: pick the credentials, start the proxy, start the child with placeholders only,
+// wait for it, clean up. Knows nothing of argv or stdout; src/commands/run.ts is the thin shell.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../home.js';
+import { envPrefix } from '../oauth/client.js';
+import type { ProviderDefinition } from '../provider/types.js';
+import { loadProxyCa } from '../proxy/ca.js';
+import { RequestLog, type RequestLogEntry, formatLogEntry } from '../proxy/log.js';
+import { InjectionRule } from '../proxy/rules.js';
+import { startProxy } from '../proxy/server.js';
+import type { Vault } from '../vault/types.js';
+import { runChild } from './child.js';
+import { type SelectedCredential, selectCredentials } from './connections.js';
+import { type TokenAccess, staticTokenAccess } from './credentials.js';
+import { NESTED_MARKER, buildChildEnv } from './env.js';
+import { writeRunFiles } from './trust.js';
+
+export type { TokenAccess } from './credentials.js';
+export { staticTokenAccess } from './credentials.js';
+export { NESTED_MARKER } from './env.js';
+
+export interface RunOptions {
+  /** The command and its arguments (what follows `--`). */
+  command: string[];
+  home: string;
+  /** keygate's own environment: the child's is built from it. */
+  env: NodeJS.ProcessEnv;
+  vault: Pick<Vault, 'list' | 'read' | 'readSecret' | 'writeSecret'>;
+  /** Every loaded provider (the CA's constraints cover all their hosts). */
+  providers: Map<string, ProviderDefinition>;
+  /** `<provider>/<name>` values; default: the default connection of each connected provider. */
+  connections?: string[];
+  verbose?: boolean;
+  allowNested?: boolean;
+  /** Default: staticTokenAccess(vault). */
+  tokens?: TokenAccess;
+  stderr: (text: string) => void;
+  /** Extra CAs trusted for upstream TLS (in-process tests); a child-process run uses NODE_EXTRA_CA_CERTS. */
+  upstreamCa?: string[];
+  onSpawn?: (pid: number) => void;
+}
+
+/** Runs the command behind the proxy and resolves with its exit code. */
+export async function runWithProxy(options: RunOptions): Promise<number> {
+  if (options.env[NESTED_MARKER] && !options.allowNested) {
+    throw new UsageError('this is already running inside `keygate run`', {
+      hint: 'the outer run already injects credentials; pass --allow-nested to start another proxy anyway',
+    });
+  }
+  if (options.command.length === 0) throw new UsageError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' });
+
+  const warn = (message: string) => options.stderr(`keygate: ${message}\n`);
+  const { credentials, secretValues } = await selectCredentials({ ...options, warn });
+  const tokens = options.tokens ?? staticTokenAccess(options.vault);
+  const rules = rulesFor(credentials);
+  const allHosts = [...options.providers.values()].flatMap((p) => p.api.hosts);
+  const ca = await loadProxyCa({ home: options.home, vault: options.vault, hosts: allHosts });
+
+  const log = new RequestLog(options.home);
+  const onRequest = (entry: RequestLogEntry) => {
+    log.append(entry);
+    if (options.verbose) options.stderr(`keygate: ${formatLogEntry(entry)}\n`);
+  };
+  let noticed = false;
+  const proxy = await startProxy({
+    rules,
+    ca,
+    tokens,
+    env: options.env,
+    upstreamCa: options.upstreamCa,
+    onRequest,
+    onNotice: (message) => {
+      if (options.verbose || !noticed) warn(message);
+      noticed = true;
+    },
+  });
+  let files: Awaited<ReturnType<typeof writeRunFiles>> | undefined;
+  const removeFiles = () => files?.remove();
+  try {
+    // Warm the token cache (and refresh if due) before the child starts, so its first request is
+    // fast and a problem is reported up front. A failure is not fatal: requests then get a 502 saying why.
+    await Promise.all(
+      credentials.map((c) =>
+        tokens.getToken(c.provider, c.connection).catch((err: Error) => warn(`${c.provider}/${c.connection}: ${err.message}`)),
+      ),
+    );
+    files = await writeRunFiles(ca.certPem, options.env);
+    process.once('exit', removeFiles);
+    const { env, removed } = buildChildEnv(options.env, {
+      proxyUrl: proxy.url,
+      interceptedHosts: proxy.interceptedHosts,
+      placeholders: credentials,
+      caBundlePath: files.caBundlePath,
+      nodeCaPath: files.nodeCaPath,
+      preloadPath: preloadPath(),
+      removeVariables: keygateSecretVariables(options.providers),
+      secretValues,
+    });
+    for (const name of removed) warn(`removed $${name} from the command's environment: it holds a credential`);
+    if (options.verbose) {
+      warn(`proxy on 127.0.0.1:${proxy.port}; CA ${ca.certPath}`);
+      for (const rule of rules) warn(rule.explain());
+    }
+    return await runChild(options.command, { env, onSpawn: options.onSpawn });
+  } finally {
+    await proxy.close();
+    await log.close();
+    removeFiles();
+    process.off('exit', removeFiles);
+  }
+}
+
+function rulesFor(credentials: SelectedCredential[]): InjectionRule[] {
+  const byProvider = new Map<string, SelectedCredential[]>();
+  for (const c of credentials) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c]);
+  return [...byProvider.values()].map((list) => new InjectionRule(list[0]!.definition, list.map(({ definition: _, ...c }) => c)));
+}
+
+/** keygate's own secrets that may sit in its environment and must not reach the child. */
+function keygateSecretVariables(providers: Map<string, ProviderDefinition>): string[] {
+  return ['KEYGATE_PASSPHRASE', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`)];
+}
+
+/** preload.cjs next to this file once compiled; from the sources (tests), the compiled copy in dist/. */
+export function preloadPath(): string {
+  const sibling = path.join(path.dirname(fileURLToPath(import.meta.url)), 'preload.cjs');
+  return fs.existsSync(sibling) ? sibling : path.join(packageRoot, 'dist', 'run', 'preload.cjs');
+}

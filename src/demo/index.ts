@@ -3,13 +3,13 @@
 // browser's consent step over HTTP, and narrates what happened. Nothing is simulated but the browser.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { KeygateError } from '../errors.js';
 import { packageRoot } from '../home.js';
 import { createDispatcher } from '../net.js';
+import { freePort } from '../ports.js';
 import { startEmulator } from '../emulator/index.js';
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../emulator/fixtures.js';
 
@@ -136,16 +136,5 @@ function keygate(args: string[], env: NodeJS.ProcessEnv, onStdout?: (stdout: str
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => (failure ? reject(failure) : resolve({ code, stdout, stderr })));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }

@@ -1,7 +1,6 @@
 // Plays the browser in login tests: follows the authorize URL at the emulator (through
 // KEYGATE_CONNECT_TO-style routing and the emulator's CA) and delivers the redirect to the callback.
 import fs from 'node:fs';
-import net from 'node:net';
 import { request } from 'undici';
 import { createDispatcher } from '../../src/net.js';
 
@@ -31,17 +30,7 @@ export function fakeBrowser(emulator: { connectTo: string; caPath: string }): Fa
   };
 }
 
-/** A free TCP port on 127.0.0.1 (bound briefly, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/ports.js';
 
 /** Resolves with the authorize URL once the login process has printed it. */
 export function urlWatcher(): { onStdout: (chunk: string) => void; url: Promise<string> } {

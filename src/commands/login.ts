@@ -27,6 +27,7 @@ export async function main(providerName: string, options: LoginCommandOptions, i
       force: options.force,
       env: io.env,
       interactive: io.stdinIsTTY,
+      browserForm: options.browser && hasDisplay(io.env),
       say: (line) => io.stdout(`${line}\n`),
       onAuthorizeUrl: async (url) => {
         if (options.browser) await openBrowser(url, io);
@@ -43,6 +44,11 @@ export async function main(providerName: string, options: LoginCommandOptions, i
   } finally {
     stopSpinner?.();
   }
+}
+
+/** Whether a browser can plausibly open: on Linux that needs a graphical session. */
+function hasDisplay(env: NodeJS.ProcessEnv): boolean {
+  return process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
 }
 
 async function openBrowser(url: string, io: CommandIO): Promise<void> {

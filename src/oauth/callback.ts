@@ -17,7 +17,14 @@ export interface CallbackServer {
   close(): Promise<void>;
 }
 
-export async function startCallbackServer(options: { port: number; state: string; providerName: string }): Promise<CallbackServer> {
+export const SETUP_PATH = '/auth/setup';
+
+export interface ClientForm {
+  /** Gets what the user typed; returns the authorize URL to send the browser to. */
+  onSubmit(clientId: string, clientSecret: string): string;
+}
+
+export async function startCallbackServer(options: { port: number; state: string; providerName: string; clientForm?: ClientForm }): Promise<CallbackServer> {
   let settle!: (result: CallbackResult) => void;
   const result = new Promise<CallbackResult>((resolve) => (settle = resolve));
   let settled = false;
@@ -32,6 +39,9 @@ export async function startCallbackServer(options: { port: number; state: string
       return page(res, 421, 'Wrong host', 'This callback server only answers requests for 127.0.0.1 or localhost.');
     }
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${options.port}`);
+    if (options.clientForm && url.pathname === SETUP_PATH) {
+      return void clientSetup(req, res, url, options, options.clientForm);
+    }
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
       return page(res, 404, 'Not found', 'keygate is waiting for an OAuth callback; nothing else is served here.');
     }
@@ -86,6 +96,46 @@ export async function startCallbackServer(options: { port: number; state: string
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The client-credentials form: shown instead of a terminal prompt when keygate has no TTY but opens a
+ * browser. The state travels in the form as a CSRF token; Origin, when sent, must be this server.
+ */
+async function clientSetup(req: http.IncomingMessage, res: http.ServerResponse, url: URL, options: { port: number; state: string; providerName: string }, form: ClientForm): Promise<void> {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://127.0.0.1:${options.port}` && origin !== `http://localhost:${options.port}`) {
+    return page(res, 403, 'Refused', 'This form only accepts submissions from itself.');
+  }
+  if (req.method === 'GET') {
+    if (!sameSecret(url.searchParams.get('state') ?? '', options.state)) return page(res, 400, 'Login not recognised', 'Use the link keygate printed.');
+    const name = escapeHtml(options.providerName);
+    return page(
+      res,
+      200,
+      `${name} app credentials`,
+      `keygate needs your ${name} app's OAuth2 client ID and secret (from the developer portal). They are stored encrypted on this machine.</p>
+<form method="post" action="${SETUP_PATH}"><input type="hidden" name="state" value="${escapeHtml(options.state)}">
+<p><label>Client ID<br><input name="client_id" required autocomplete="off" size="40"></label></p>
+<p><label>Client secret<br><input name="client_secret" type="password" autocomplete="off" size="40"></label></p>
+<p><button type="submit">Continue to ${name}</button></p></form><p>`,
+    );
+  }
+  if (req.method !== 'POST') return page(res, 405, 'Method not allowed', 'Use the form.');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 8192) return page(res, 413, 'Too large', 'The form data is too large.');
+    chunks.push(chunk);
+  }
+  const fields = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const clientId = (fields.get('client_id') ?? '').trim();
+  if (!sameSecret(fields.get('state') ?? '', options.state)) return page(res, 400, 'Login not recognised', 'Use the link keygate printed.');
+  if (!/^[\x21-\x7e]{1,200}$/.test(clientId)) return page(res, 400, 'Client ID needed', 'Go back and enter the client ID.');
+  const location = form.onSubmit(clientId, (fields.get('client_secret') ?? '').trim());
+  res.writeHead(303, { location, 'content-length': 0 });
+  res.end();
 }
 
 function page(res: http.ServerResponse, status: number, title: string, message: string): void {

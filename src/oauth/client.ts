@@ -4,10 +4,10 @@ import { KeygateError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ClientCredentials, Vault } from '../vault/types.js';
 
-export interface ResolvedClient {
-  credentials: ClientCredentials;
-  source: 'stored' | 'environment' | 'prompt';
-}
+export type ResolvedClient =
+  | { credentials: ClientCredentials; source: 'stored' | 'environment' | 'prompt' }
+  /** Nothing available here: ask in the browser, on a form served by the callback server. */
+  | { credentials?: undefined; source: 'form' };
 
 export function envPrefix(providerName: string): string {
   return providerName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -16,7 +16,7 @@ export function envPrefix(providerName: string): string {
 export async function resolveClient(
   provider: ProviderDefinition,
   vault: Vault,
-  options: { env: NodeJS.ProcessEnv; interactive: boolean; skipStored?: boolean },
+  options: { env: NodeJS.ProcessEnv; interactive: boolean; skipStored?: boolean; browserForm?: boolean },
 ): Promise<ResolvedClient> {
   if (!options.skipStored) {
     const stored = await vault.readClient(provider.name);
@@ -26,6 +26,7 @@ export async function resolveClient(
   const id = options.env[`${prefix}_CLIENT_ID`]?.trim();
   const secret = options.env[`${prefix}_CLIENT_SECRET`]?.trim();
   if (id) return { credentials: { client_id: id, client_secret: secret || undefined }, source: 'environment' };
+  if (!options.interactive && options.browserForm) return { source: 'form' };
   if (!options.interactive) {
     throw new KeygateError(`no OAuth client credentials for ${provider.display_name}`, {
       hint: `set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET (from your app in the provider's developer portal), or run in a terminal to be asked`,

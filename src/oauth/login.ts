@@ -2,10 +2,10 @@
 // Knows nothing of argv; reports progress through `say` and returns the stored record.
 import { KeygateError, UsageError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
-import type { ConnectionRecord, Vault } from '../vault/types.js';
+import type { ClientCredentials, ConnectionRecord, Vault } from '../vault/types.js';
 import { fetchAccount } from './account.js';
 import { authorizeUrl, redirectUri } from './authorize.js';
-import { startCallbackServer, type CallbackResult } from './callback.js';
+import { SETUP_PATH, startCallbackServer } from './callback.js';
 import { resolveClient } from './client.js';
 import { createPkce, createState } from './pkce.js';
 import { OAuthError, exchangeCode, toTokenSet } from './tokens.js';
@@ -18,6 +18,8 @@ export interface LoginOptions {
   force?: boolean;
   env: NodeJS.ProcessEnv;
   interactive: boolean;
+  /** A browser will be opened: without a TTY, ask for client credentials on a local form there. */
+  browserForm?: boolean;
   /** Human progress lines. */
   say: (line: string) => void;
   /** Called with the URL once the callback server listens (opens a browser, starts a spinner). */
@@ -41,17 +43,44 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
   const scopes = options.scopes ?? provider.oauth2.default_scopes;
   checkScopes(provider, scopes);
   // --force also re-reads the client credentials, so a wrong stored secret can be replaced.
-  const client = await resolveClient(provider, vault, { env: options.env, interactive: options.interactive, skipStored: options.force });
+  const resolved = await resolveClient(provider, vault, { env: options.env, interactive: options.interactive, skipStored: options.force, browserForm: options.browserForm });
 
   const state = createState();
   const pkce = provider.oauth2.pkce ? createPkce() : undefined;
-  const callback = await startCallbackServer({ port: options.port, state, providerName: provider.display_name });
+  let formCredentials: ((credentials: ClientCredentials) => void) | undefined;
+  const fromForm = new Promise<ClientCredentials>((resolve) => (formCredentials = resolve));
+  let redirect = '';
+  const urlFor = (clientId: string) => authorizeUrl(provider, { clientId, redirectUri: redirect, scopes, state, pkce });
+  const callback = await startCallbackServer({
+    port: options.port,
+    state,
+    providerName: provider.display_name,
+    clientForm:
+      resolved.source === 'form'
+        ? {
+            onSubmit(client_id, client_secret) {
+              formCredentials?.({ client_id, client_secret: client_secret || undefined });
+              return urlFor(client_id);
+            },
+          }
+        : undefined,
+  });
   try {
-    const redirect = redirectUri(callback.port);
-    const url = authorizeUrl(provider, { clientId: client.credentials.client_id, redirectUri: redirect, scopes, state, pkce });
+    redirect = redirectUri(callback.port);
     options.say(`Redirect URI (register exactly this with ${provider.display_name}): ${redirect}`);
-    options.say(`Open this URL to authorize keygate:\n\n  ${url}\n`);
-    await options.onAuthorizeUrl?.(url);
+    let client: { credentials: ClientCredentials; source: string };
+    if (resolved.source === 'form') {
+      const setup = `http://127.0.0.1:${callback.port}${SETUP_PATH}?state=${encodeURIComponent(state)}`;
+      options.say(`Enter your ${provider.display_name} app's client ID and secret in the browser:\n\n  ${setup}\n`);
+      await options.onAuthorizeUrl?.(setup);
+      client = { credentials: await waitFor(fromForm, options.timeoutSeconds, redirect, provider), source: 'form' };
+      options.say(`Continuing to ${provider.display_name}:\n\n  ${urlFor(client.credentials.client_id)}\n`);
+    } else {
+      client = resolved;
+      const url = urlFor(client.credentials.client_id);
+      options.say(`Open this URL to authorize keygate:\n\n  ${url}\n`);
+      await options.onAuthorizeUrl?.(url);
+    }
 
     const result = await waitFor(callback.result, options.timeoutSeconds, redirect, provider);
     if ('error' in result) {
@@ -102,7 +131,7 @@ function checkScopes(provider: ProviderDefinition, scopes: string[]): void {
   }
 }
 
-async function waitFor(result: Promise<CallbackResult>, seconds: number, redirect: string, provider: ProviderDefinition): Promise<CallbackResult> {
+async function waitFor<T>(result: Promise<T>, seconds: number, redirect: string, provider: ProviderDefinition): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import { DEMO_CLIENT_SECRET } from '../../src/emulator/fixtures.js';
+import { request } from 'undici';
+import { DEMO_CLIENT_ID } from '../../src/emulator/fixtures.js';
 import { runCli, tempHome, type CliResult } from '../helpers/cli.js';
 import { freePort, type FakeBrowser } from '../helpers/browser.js';
 import { startSession, type Session } from '../helpers/session.js';
@@ -211,5 +213,54 @@ describe('keygate login', () => {
         expect(bytes.includes(Buffer.from(Buffer.from(secret).toString('base64')))).toBe(false);
       }
     }
+  });
+
+  it('without a TTY but with a browser, asks for the client credentials on a local form', async () => {
+    const home = tempHome();
+    const port = await freePort();
+    emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
+    // A graphical session is assumed (DISPLAY), so keygate tries a browser and serves the form.
+    const env = envFor(home, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined, DISPLAY: ':99' });
+    let printed = '';
+    let setupSeen!: (url: string) => void;
+    const setupUrl = new Promise<string>((resolve) => (setupSeen = resolve));
+    const running = runCli(['login', 'discord', '--port', String(port)], {
+      env,
+      onStdout(chunk) {
+        printed += chunk;
+        const match = /(http:\/\/127\.0\.0\.1:\d+\/auth\/setup\?state=\S+)/.exec(printed);
+        if (match) setupSeen(match[1]!);
+      },
+    });
+    const setup = await setupUrl;
+    const form = await browser.visit(setup);
+    expect(form.status).toBe(200);
+    expect(form.body).toContain('name="client_secret" type="password"');
+    const state = new URL(setup).searchParams.get('state')!;
+    const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
+      request(`http://127.0.0.1:${port}/auth/setup`, { method: 'POST', body: new URLSearchParams(body).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    const forged = await post({ state: 'forged', client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
+    expect(forged.statusCode).toBe(400);
+    await forged.body.dump();
+    const crossSite = await post({ state, client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET }, { origin: 'https://evil.example' });
+    expect(crossSite.statusCode).toBe(403);
+    await crossSite.body.dump();
+    const ok = await post({ state, client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET }, { origin: `http://127.0.0.1:${port}` });
+    expect(ok.statusCode).toBe(303);
+    await ok.body.dump();
+    const authorize = String(ok.headers.location);
+    expect(authorize).toMatch(/^https:\/\/discord\.com\/oauth2\/authorize\?/);
+    expect(new URL(authorize).searchParams.get('client_id')).toBe(DEMO_CLIENT_ID);
+    const page = await browser.visit(await browser.authorize(authorize));
+    expect(page.status).toBe(200);
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Connected discord/default as alice');
+    expect(r.stderr).not.toContain(DEMO_CLIENT_SECRET);
+    // The credentials typed in the form were stored (encrypted): the next login needs neither env nor form.
+    const second = await login(home, ['--connection', 'second'], async (url) => {
+      await browser.visit(await browser.authorize(url));
+    }, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });
+    expect(second.code, second.stderr).toBe(0);
   });
 });

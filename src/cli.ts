@@ -127,6 +127,20 @@ export function buildProgram(): Command {
     .option('--verbose', 'print each proxied provider request to stderr')
     .option('--allow-nested', 'allow running inside another keygate run')
     .passThroughOptions()
+    .addHelpText(
+      'after',
+      `
+The command gets one placeholder variable per credential, never the token:
+  DISCORD_ACCESS_TOKEN        discord/default
+  DISCORD_ACCESS_TOKEN_WORK   discord/work (with --connection discord/work)
+On requests to the provider's API hosts, the proxy replaces a placeholder in
+Authorization with the real token, or adds the token when there is no
+Authorization header. Other hosts are tunnelled untouched.
+
+Example:
+  keygate run -- python agent.py
+  keygate run --connection discord/work -- node agent.mjs`,
+    )
     .action((command, options) => dispatch(() => import('./commands/run.js'), command, options));
 
   program

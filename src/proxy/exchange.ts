@@ -1,15 +1,16 @@
-// One request's trip upstream and back: the undici handler that streams the response to the client
-// (holding back a 401 that may be replayed), and the buffer that keeps a body for that replay.
-import type { ServerResponse } from 'node:http';
-import { PassThrough, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { sendError } from './responses.js';
+// One request's trip upstream and back: the response is parsed only as far as framing needs, its
+// hop-by-hop headers are replaced by keygate's own, and its bytes are relayed to the client as they
+// arrive (with backpressure both ways). A 401 that may be replayed is held back instead, up to
+// REPLAY_LIMIT, until the token hooks decide.
+import type tls from 'node:tls';
+import { type BodyFramer, HttpParseError, MAX_HEAD_BYTES, type ResponseHead, bodyFramer, findHeadEnd, parseResponseHead } from './http1.js';
+import type { ConnectionUser, UpstreamConnection } from './upstream.js';
 
 /** Bodies up to this size are kept while they stream, so a request can be replayed once after a 401. */
 export const REPLAY_LIMIT = 1024 * 1024;
 
-// RFC 9110 §7.6.1: connection-specific fields are not forwarded. `expect` goes too: keygate answers
-// 100 Continue itself (node's server does), and undici refuses the header.
+// RFC 9110 §7.6.1: connection-specific fields are not forwarded, in either direction. `expect`
+// goes too: keygate answers 100 Continue itself, once it has decided to forward the request.
 export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -18,151 +19,222 @@ export const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'te',
   'trailer',
-  'transfer-encoding',
   'upgrade',
   'expect',
   'http2-settings',
 ]);
+/** Never dropped because a Connection header names them: keygate frames messages by them. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
 
-type Controller = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
+/** True when `name` (lower case) is not forwarded: hop-by-hop, or listed in the message's Connection header. */
+export function isHopByHop(lower: string, connectionTokens: ReadonlySet<string> | undefined): boolean {
+  return HOP_BY_HOP.has(lower) || (connectionTokens !== undefined && connectionTokens.has(lower) && !FRAMING.has(lower));
+}
+
+export interface AttemptRequest {
+  method: string;
+  /** The client asked for the connection to stay open (HTTP/1.1 without `Connection: close`). */
+  keepAlive: boolean;
+  /** Sent upstream as HTTP/1.1 (an HTTP/1.0 request goes as 1.0, and its connection is not reused). */
+  http11: boolean;
+  /** Hold a 401 for a replay (asked when it arrives): the request carries keygate's credential and its whole body was kept. */
+  holdUnauthorized(): boolean;
+  /** The client's request body has been read to its end (asked when the response head arrives). */
+  bodyDone(): boolean;
+}
+
+export type AttemptOutcome =
+  | {
+      kind: 'response';
+      status: number;
+      /** The connection can go back to the pool. */
+      reusable: boolean;
+      keepAliveMs: number | undefined;
+      /** The client connection is to be closed after this response (Connection: close was sent). */
+      closeClient: boolean;
+    }
+  /** A 401 held back: `bytes` is the whole response as the client would get it. */
+  | { kind: 'held'; status: number; bytes: Buffer[]; reusable: boolean; keepAliveMs: number | undefined; closeClient: boolean }
+  /** `responseStarted`: the upstream had sent bytes; `clientStarted`: the client already got the response head. */
+  | { kind: 'error'; error: Error; responseStarted: boolean; clientStarted: boolean; status: number | undefined };
 
 /**
- * Streams one upstream response into the client's response, with backpressure both ways. A 401 to
- * a replayable request is held back (up to REPLAY_LIMIT) until the token hooks decide: replay, or pass it on.
+ * Reads one response from `connection` and relays it to `client`. The request is written by the
+ * caller (head and body); `done` is called exactly once.
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
-  /** Set for a replayable request: resolves true when it replayed the request with a new token. */
-  onUnauthorized: (() => Promise<boolean>) | undefined;
-  private controller: Controller | undefined;
-  private held: { status: number; message: string | undefined; headers: string[]; chunks: Buffer[]; size: number } | undefined;
-  private status = 0;
+export class UpstreamAttempt implements ConnectionUser {
+  private buffer: Buffer | undefined;
+  private searchFrom = 0;
+  private head: ResponseHead | undefined;
+  private framer: BodyFramer | undefined;
+  private held: { bytes: Buffer[]; size: number } | undefined;
+  private closeClient = false;
+  private responseStarted = false;
+  private clientStarted = false;
+  private finished = false;
+  private readonly socket: tls.TLSSocket;
 
   constructor(
-    private readonly res: ServerResponse,
-    private readonly describeError: (err: unknown) => string,
-    private readonly done: (status: number, error?: string) => void,
+    readonly connection: UpstreamConnection,
+    private readonly client: tls.TLSSocket,
+    private readonly request: AttemptRequest,
+    private readonly done: (outcome: AttemptOutcome) => void,
   ) {
-    res.once('close', () => {
-      if (!res.writableFinished) this.controller?.abort(new Error('client closed the connection'));
-    });
+    this.socket = connection.socket;
+    connection.use(this);
   }
 
-  onRequestStart(controller: Controller): void {
-    this.controller = controller;
-    if (this.res.destroyed) controller.abort(new Error('client closed the connection'));
+  /** Writes request bytes upstream (a string as latin1); false asks the caller to wait for `drain` on `upstreamSocket`. */
+  write(bytes: Buffer | string): boolean {
+    this.connection.active = true;
+    return typeof bytes === 'string' ? this.socket.write(bytes, 'latin1') : this.socket.write(bytes);
   }
 
-  onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (statusCode < 200) return;
-    this.status = statusCode;
-    const list = responseHeaders(headers);
-    if (statusCode === 401 && this.onUnauthorized) {
-      this.held = { status: statusCode, message: statusMessage, headers: list, chunks: [], size: 0 };
-      return;
+  get upstreamSocket(): tls.TLSSocket {
+    return this.socket;
+  }
+
+  /** The client went away, or its request turned out malformed: the connection cannot be reused. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.connection.destroy();
+  }
+
+  onData(chunk: Buffer): void {
+    this.responseStarted = true;
+    if (this.framer) return this.onBody(chunk, 0);
+    this.buffer = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
+    this.readHead();
+  }
+
+  private readHead(): void {
+    while (this.buffer) {
+      const buffer = this.buffer;
+      const end = findHeadEnd(buffer, this.searchFrom);
+      if (end === -1) {
+        if (buffer.length > MAX_HEAD_BYTES) return this.fail(new HttpParseError(502, 'response head too large'));
+        this.searchFrom = Math.max(0, buffer.length - 3);
+        return;
+      }
+      this.searchFrom = 0;
+      this.buffer = end + 4 < buffer.length ? buffer.subarray(end + 4) : undefined;
+      let head: ResponseHead;
+      try {
+        head = parseResponseHead(buffer.toString('latin1', 0, end), this.request.method);
+      } catch (err) {
+        return this.fail(err as Error);
+      }
+      if (head.status < 200) {
+        // 101 cannot happen (Upgrade is never forwarded); 100 belongs to keygate's own Expect
+        // handling. Other interim responses (103 Early Hints) are passed on.
+        if (head.status === 101) return this.fail(new HttpParseError(502, 'unexpected 101 Switching Protocols'));
+        if (head.status !== 100 && this.request.http11) this.client.write(this.clientHead(head, false));
+        continue;
+      }
+      return this.onFinalHead(head);
     }
-    this.res.writeHead(statusCode, statusMessage || undefined, list);
   }
 
-  onResponseData(controller: Controller, chunk: Buffer): void {
+  private onFinalHead(head: ResponseHead): void {
+    this.head = head;
+    this.framer = bodyFramer(head.framing, 502);
+    // An early answer (the request body still streaming) ends the client connection too: the rest
+    // of that body would otherwise have to be read and thrown away.
+    this.closeClient = !this.request.keepAlive || head.framing.kind === 'close' || !this.request.bodyDone();
+    if (head.status === 401 && this.request.holdUnauthorized()) this.held = { bytes: [], size: 0 };
+    else this.clientStarted = true;
+    const headBytes = Buffer.from(this.clientHead(head, this.closeClient), 'latin1');
+    const rest = this.buffer;
+    this.buffer = undefined;
+    const end = rest ? this.feed(rest, 0) : this.framer.done ? 0 : -1;
+    if (end === -2) return;
+    const body = rest === undefined ? undefined : end === -1 ? rest : rest.subarray(0, end);
+    // One write for the head and the first body bytes: one TLS record, one syscall.
+    this.deliver(body && body.length > 0 ? Buffer.concat([headBytes, body]) : headBytes);
+    if (end !== -1) this.finish(rest !== undefined && end < rest.length);
+  }
+
+  private onBody(chunk: Buffer, start: number): void {
+    const end = this.feed(chunk, start);
+    if (end === -2) return;
+    this.deliver(end === -1 ? chunk : chunk.subarray(start, end));
+    if (end !== -1) this.finish(end < chunk.length);
+  }
+
+  /** framer.feed, with a malformed body failing the attempt (-2). */
+  private feed(chunk: Buffer, start: number): number {
+    try {
+      return this.framer!.feed(chunk, start);
+    } catch (err) {
+      this.fail(err as Error);
+      return -2;
+    }
+  }
+
+  private deliver(bytes: Buffer): void {
     if (this.held) {
-      this.held.chunks.push(chunk);
-      this.held.size += chunk.length;
+      this.held.bytes.push(bytes);
+      this.held.size += bytes.length;
       if (this.held.size > REPLAY_LIMIT) this.release();
       return;
     }
-    if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once('drain', () => controller.resume());
+    if (this.client.destroyed) return;
+    if (!this.client.write(bytes)) {
+      this.socket.pause();
+      this.client.once('drain', () => this.socket.resume());
     }
-  }
-
-  onResponseEnd(): void {
-    const held = this.held;
-    if (!held) {
-      this.res.end();
-      this.done(this.status);
-      return;
-    }
-    const hook = this.onUnauthorized!;
-    this.held = undefined;
-    this.onUnauthorized = undefined;
-    hook().then(
-      (replayed) => {
-        if (replayed) return;
-        this.res.writeHead(held.status, held.message || undefined, held.headers);
-        this.res.end(Buffer.concat(held.chunks));
-        this.done(held.status);
-      },
-      (err: unknown) => this.onResponseError(undefined, err as Error),
-    );
   }
 
   /** Stops holding a 401 that turned out large: it is passed on as it streams, without a replay. */
   private release(): void {
     const held = this.held!;
     this.held = undefined;
-    this.onUnauthorized = undefined;
-    this.res.writeHead(held.status, held.message || undefined, held.headers);
-    for (const chunk of held.chunks) this.res.write(chunk);
+    this.clientStarted = true;
+    for (const bytes of held.bytes) this.deliver(bytes);
   }
 
-  onResponseError(_controller: Controller | undefined, err: Error): void {
-    if (this.res.destroyed) return this.done(499, 'client closed the connection');
-    const message = this.describeError(err);
-    if (this.res.headersSent) {
-      this.res.destroy();
-      return this.done(this.status, message);
+  /** The response ended; `extra` bytes after it mean the server broke framing, so no reuse. */
+  private finish(extra = false): void {
+    if (this.finished) return;
+    this.finished = true;
+    const head = this.head!;
+    const reusable = !extra && head.keepAlive && head.minor === 1 && this.request.http11 && this.request.bodyDone();
+    this.connection.unuse();
+    if (!reusable) this.connection.destroy();
+    const common = { status: head.status, reusable, keepAliveMs: head.keepAliveMs, closeClient: this.closeClient };
+    this.done(this.held ? { kind: 'held', bytes: this.held.bytes, ...common } : { kind: 'response', ...common });
+  }
+
+  onGone(error: Error | undefined): void {
+    // A response without framing ends when the server closes.
+    if (!error && this.head?.framing.kind === 'close') return this.finish();
+    this.fail(error ?? Object.assign(new Error('upstream closed the connection'), { code: 'ECONNRESET' }));
+  }
+
+  onTimeout(): void {
+    const code = this.head ? 'KEYGATE_BODY_TIMEOUT' : 'KEYGATE_HEADERS_TIMEOUT';
+    this.fail(Object.assign(new Error('upstream timed out'), { code }));
+  }
+
+  private fail(error: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.connection.destroy();
+    // A held 401 never reached the client: the attempt failed before the client saw anything.
+    this.done({ kind: 'error', error, responseStarted: this.responseStarted, clientStarted: this.clientStarted, status: this.head?.status });
+  }
+
+  /** The head the client gets: keygate's own connection fields instead of the server's. */
+  private clientHead(head: ResponseHead, close: boolean): string {
+    // keygate speaks HTTP/1.1 to the client whatever the server spoke (RFC 9110 §6.2).
+    let out = `HTTP/1.1${head.statusLine.slice(8)}\r\n`;
+    const raw = head.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (isHopByHop(raw[i]!.toLowerCase(), head.connectionTokens)) continue;
+      out += `${raw[i]}: ${raw[i + 1]}\r\n`;
     }
-    sendError(this.res, 502, 'keygate_upstream_error', message);
-    this.done(502, message);
-  }
-}
-
-function responseHeaders(headers: Record<string, string | string[] | undefined>): string[] {
-  const out: string[] = [];
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name)) continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else out.push(name, value);
-  }
-  return out;
-}
-
-/** Keeps a streaming body's first REPLAY_LIMIT bytes, so the request can be sent again once. */
-export class ReplayBuffer {
-  private chunks: Buffer[] | undefined = [];
-  private size = 0;
-  private done: boolean;
-
-  constructor(hasBody: boolean) {
-    this.done = !hasBody;
-  }
-
-  tee(source: Readable): Readable {
-    const copy = new PassThrough();
-    source.on('data', (chunk: Buffer) => {
-      if (this.chunks) {
-        this.size += chunk.length;
-        if (this.size <= REPLAY_LIMIT) this.chunks.push(chunk);
-        else this.chunks = undefined;
-      }
-      if (!copy.write(chunk)) {
-        source.pause();
-        copy.once('drain', () => source.resume());
-      }
-    });
-    source.once('end', () => {
-      this.done = true;
-      copy.end();
-    });
-    source.once('error', (err) => copy.destroy(err));
-    return copy;
-  }
-
-  /** The whole body (empty when there was none), when it was fully read and small enough. */
-  complete(): Buffer | undefined {
-    return this.done && this.chunks ? Buffer.concat(this.chunks) : undefined;
+    if (close && head.status >= 200) out += 'Connection: close\r\n';
+    return `${out}\r\n`;
   }
 }

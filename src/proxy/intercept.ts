@@ -1,180 +1,364 @@
-// Requests inside an intercepted tunnel: check them, apply the provider's injection rule, forward
-// them to the CONNECT authority over a pooled, verified TLS connection, and stream the answer back.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+// Requests inside an intercepted tunnel: read each request head, check it, apply the provider's
+// injection rule, and forward it over a pooled, verified TLS connection to the CONNECT authority;
+// the body and the response stream through as bytes (exchange.ts). One request at a time per
+// tunnel, in order (pipelined requests wait their turn), connections kept alive on both sides.
+import type tls from 'node:tls';
 import type { TokenAccess } from '../run/credentials.js';
-import type { RequestLogEntry } from './log.js';
-import { redactPath } from './log.js';
-import { HOP_BY_HOP, ReplayBuffer, UpstreamExchange } from './exchange.js';
-import { sendError } from './responses.js';
-import type { Decision, InjectionRule } from './rules.js';
+import { type AttemptOutcome, REPLAY_LIMIT, UpstreamAttempt } from './exchange.js';
+import { type BodyFramer, HttpParseError, MAX_HEAD_BYTES, type RequestHead, bodyFramer, findHeadEnd, parseRequestHead } from './http1.js';
+import { type RequestLogEntry, redactPath } from './log.js';
+import { type InterceptedAuthority, forwardHead, hostMatches, requestTarget } from './request.js';
+import { type ProxyErrorCode, errorResponse } from './responses.js';
+import type { Decision } from './rules.js';
+import type { UpstreamConnection, UpstreamPool } from './upstream.js';
 import { describeUpstreamError } from './upstream-errors.js';
 
-/** Where an intercepted tunnel goes: taken from the CONNECT line, never from a later Host header. */
-export interface InterceptedAuthority {
-  host: string;
-  port: number;
-  /** https://host:port, the upstream origin. */
-  origin: string;
-  rule: InjectionRule;
-}
+export type { InterceptedAuthority } from './request.js';
 
 export interface InterceptOptions {
-  dispatcher: Dispatcher;
+  pool: UpstreamPool;
   tokens: TokenAccess;
   onRequest?: (entry: RequestLogEntry) => void;
+  onNotice?: (message: string) => void;
 }
 
-export function createInterceptHandler(options: InterceptOptions) {
-  return (req: IncomingMessage, res: ServerResponse, authority: InterceptedAuthority): void => {
-    handle(options, req, res, authority).catch((err: unknown) => {
-      // Only reached for bugs: every expected failure is answered inside handle().
-      sendError(res, 502, 'keygate_upstream_error', `keygate failed to handle the request (${(err as Error)?.name ?? 'error'})`);
+/** A kept-alive client connection with no request for this long is closed. */
+const KEEP_ALIVE_MS = 30_000;
+/** RFC 9110 §9.2.2: these may be sent again when a reused connection fails before any answer. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** What a header value may hold once the credential is in it (RFC 9110 §5.5); written as latin1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Serves HTTP/1.1 on `client`, the TLS connection keygate terminated for `authority`. */
+export function serveTunnel(client: tls.TLSSocket, authority: InterceptedAuthority, options: InterceptOptions): void {
+  new Tunnel(client, authority, options);
+}
+
+/** A request body as it streams from the client: where it ends, and a copy for a replay while it is small. */
+class RequestBody {
+  done: boolean;
+  kept: Buffer[] | undefined = [];
+  private size = 0;
+
+  constructor(readonly framer: BodyFramer) {
+    this.done = framer.done;
+  }
+
+  keep(bytes: Buffer): void {
+    if (!this.kept) return;
+    this.size += bytes.length;
+    if (this.size <= REPLAY_LIMIT) this.kept.push(bytes);
+    else this.kept = undefined;
+  }
+}
+
+/** One request, from its head to the last byte of the answer. */
+interface Exchange {
+  head: RequestHead;
+  entry: RequestLogEntry;
+  started: number;
+  body: RequestBody;
+  attempt?: UpstreamAttempt;
+  /** The head sent upstream (with the credential), kept for a retry. */
+  upstreamHead?: string;
+  token?: string;
+  decision?: Decision;
+  target?: string;
+  retried: boolean;
+  clientGone: boolean;
+  logged: boolean;
+}
+
+class Tunnel {
+  private pending: Buffer | undefined;
+  private searchFrom = 0;
+  private current: Exchange | undefined;
+  private closing = false;
+  private clientEnded = false;
+  private secured = false;
+
+  constructor(
+    private readonly client: tls.TLSSocket,
+    private readonly authority: InterceptedAuthority,
+    private readonly options: InterceptOptions,
+  ) {
+    // The handshake may have finished before this tunnel was served (server.ts loads this lazily).
+    this.secured = client.getCipher() !== undefined;
+    client.once('secure', () => (this.secured = true));
+    client.on('data', (chunk: Buffer) => this.onData(chunk));
+    client.on('end', () => this.onEnd());
+    client.on('error', (err: Error & { code?: string }) => this.onError(err));
+    client.on('close', () => this.onClose());
+    client.setTimeout(KEEP_ALIVE_MS, () => {
+      if (!this.current) client.destroy();
     });
-  };
-}
-
-async function handle(options: InterceptOptions, req: IncomingMessage, res: ServerResponse, authority: InterceptedAuthority): Promise<void> {
-  const started = performance.now();
-  const rule = authority.rule;
-  const entry: RequestLogEntry = {
-    time: new Date().toISOString(),
-    method: req.method ?? 'GET',
-    host: authority.host,
-    path: '',
-    status: 0,
-    provider: rule.provider,
-    connection: null,
-    duration_ms: 0,
-    action: 'passed',
-  };
-  const finish = (status: number, error?: string): void => {
-    entry.status = status;
-    entry.duration_ms = Math.round(performance.now() - started);
-    if (error) entry.error = error;
-    options.onRequest?.(entry);
-  };
-  const refuse = (status: number, code: Parameters<typeof sendError>[2], message: string): void => {
-    entry.action = 'refused';
-    sendError(res, status, code, message);
-    req.resume();
-    finish(status, message);
-  };
-
-  const target = requestTarget(req.url ?? '/', authority);
-  entry.path = redactPath(target ?? '/');
-  if (target === undefined) return refuse(421, 'keygate_misdirected_request', `this tunnel goes to ${authority.host}:${authority.port}; the request names another host`);
-  if (!hostMatches(req.headers.host, authority)) {
-    return refuse(421, 'keygate_misdirected_request', `the Host header does not name ${authority.host}, the host this tunnel was opened for`);
   }
-  const raw = req.rawHeaders;
-  for (let i = 1; i < raw.length; i += 2) {
-    // Node's parser already rejects these; checked again because a header is a security boundary here.
-    if (/[\r\n]/.test(raw[i]!)) return refuse(400, 'keygate_bad_request', `header ${raw[i - 1]} contains CR or LF`);
-  }
-  const decision = rule.decide(target, raw);
-  if (decision.action === 'refuse') return refuse(400, 'keygate_placeholder_refused', decision.reason);
 
-  let token: string | undefined;
-  if (decision.action !== 'pass') {
-    entry.action = 'injected';
-    entry.connection = decision.credential.connection;
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    const ex = this.current;
+    if (ex?.attempt && !ex.body.done) return this.onBody(ex, chunk);
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (!ex) return this.nextRequest();
+    // Pipelined requests (or a body arriving before the upstream connection is ready) wait.
+    if (this.pending.length > MAX_HEAD_BYTES) this.client.pause();
+  }
+
+  private nextRequest(): void {
+    const buffer = this.pending;
+    if (!buffer || this.current || this.closing) return;
+    const end = findHeadEnd(buffer, this.searchFrom);
+    if (end === -1) {
+      if (buffer.length > MAX_HEAD_BYTES) return this.refuseMalformed(new HttpParseError(431, 'request head too large'));
+      this.searchFrom = Math.max(0, buffer.length - 3);
+      return;
+    }
+    this.searchFrom = 0;
+    this.pending = end + 4 < buffer.length ? buffer.subarray(end + 4) : undefined;
+    let head: RequestHead;
     try {
-      token = await options.tokens.getToken(rule.provider, decision.credential.connection);
+      head = parseRequestHead(buffer.toString('latin1', 0, end));
     } catch (err) {
-      entry.connection = null;
-      entry.action = 'refused';
-      const message = `no usable credential for ${rule.provider}/${decision.credential.connection}: ${(err as Error).message}`;
-      sendError(res, 502, 'keygate_credential_unavailable', message);
-      req.resume();
-      return finish(502, message);
+      return this.refuseMalformed(err as HttpParseError);
     }
-  }
-
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-  // Only a request that carries our credential can be replayed after a 401 with a new one.
-  const replay = token !== undefined && decision.action !== 'pass' ? new ReplayBuffer(hasBody) : undefined;
-  const exchange = new UpstreamExchange(
-    res,
-    (err) => describeUpstreamError(err, authority.host, authority.port),
-    (status, error) => {
-      req.resume();
-      finish(status, error);
-    },
-  );
-  const send = (headerToken: string | undefined, body: Readable | Buffer | undefined): void => {
-    options.dispatcher.dispatch(
-      {
-        origin: authority.origin,
-        path: target,
-        method: entry.method as Dispatcher.HttpMethod,
-        headers: forwardHeaders(raw, decision, headerToken === undefined ? undefined : rule.headerValue(headerToken), rule.header),
-        body,
+    const rule = this.authority.rule;
+    const ex: Exchange = {
+      head,
+      started: performance.now(),
+      entry: {
+        time: new Date().toISOString(),
+        method: head.method,
+        host: this.authority.host,
+        path: '',
+        status: 0,
+        provider: rule.provider,
+        connection: null,
+        duration_ms: 0,
+        action: 'passed',
       },
-      exchange,
-    );
-  };
-  if (replay && decision.action !== 'pass') {
-    const credential = decision.credential;
-    exchange.onUnauthorized = async () => {
-      const body = replay.complete();
-      if (body === undefined) return false;
-      const next = await options.tokens.onUnauthorized(rule.provider, credential.connection, token!).catch(() => undefined);
-      if (next === undefined || next === token) return false;
-      entry.action = 'replayed';
-      send(next, body.length > 0 ? body : undefined);
-      return true;
+      body: new RequestBody(bodyFramer(head.framing)),
+      retried: false,
+      clientGone: false,
+      logged: false,
     };
+    this.current = ex;
+    this.handle(ex).catch(() => {
+      // Only reached for bugs: every expected failure is answered inside handle().
+      this.respondError(ex, 502, 'keygate_upstream_error', 'keygate failed to handle the request');
+    });
   }
-  send(token, !hasBody ? undefined : replay ? replay.tee(req) : req);
-}
 
-/** The origin-form target to send upstream, or undefined when an absolute-form target names another authority. */
-function requestTarget(url: string, authority: InterceptedAuthority): string | undefined {
-  if (url.startsWith('/')) return url;
-  if (url === '*') return url;
-  try {
-    const parsed = new URL(url);
-    const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-    if (parsed.protocol !== 'https:' || parsed.hostname.toLowerCase() !== authority.host || port !== authority.port) return undefined;
-    return `${parsed.pathname}${parsed.search}`;
-  } catch {
-    return undefined;
+  private async handle(ex: Exchange): Promise<void> {
+    const { head, entry } = ex;
+    const { host, port, rule } = this.authority;
+    if (head.method === 'CONNECT') return this.respondError(ex, 400, 'keygate_bad_request', 'CONNECT inside an intercepted tunnel is not supported', true);
+    const target = requestTarget(head.target, this.authority);
+    entry.path = redactPath(target ?? '/');
+    if (target === undefined) return this.respondError(ex, 421, 'keygate_misdirected_request', `this tunnel goes to ${host}:${port}; the request names another host`);
+    if (!hostMatches(head.host, this.authority)) {
+      return this.respondError(ex, 421, 'keygate_misdirected_request', `the Host header does not name ${host}, the host this tunnel was opened for`);
+    }
+    const decision = rule.decide(target, head.rawHeaders);
+    if (decision.action === 'refuse') return this.respondError(ex, 400, 'keygate_placeholder_refused', decision.reason);
+    ex.decision = decision;
+    ex.target = target;
+
+    let credential: string | undefined;
+    if (decision.action !== 'pass') {
+      entry.action = 'injected';
+      entry.connection = decision.credential.connection;
+      try {
+        ex.token = await this.options.tokens.getToken(rule.provider, decision.credential.connection);
+        credential = rule.headerValue(ex.token);
+        if (!HEADER_VALUE.test(credential)) throw new Error('it holds characters a header cannot carry');
+      } catch (err) {
+        entry.connection = null;
+        const message = `no usable credential for ${rule.provider}/${decision.credential.connection}: ${(err as Error).message}`;
+        return this.respondError(ex, 502, 'keygate_credential_unavailable', message);
+      }
+    }
+    ex.upstreamHead = forwardHead(head, target, decision, credential, rule.header, this.authority);
+    this.send(ex, false);
   }
-}
 
-/**
- * The Host header must name the tunnel's host: behind a shared front end (a CDN), a different Host
- * could route the injected credential to another site.
- */
-function hostMatches(host: string | undefined, authority: InterceptedAuthority): boolean {
-  if (host === undefined) return true;
-  let value = host.toLowerCase();
-  let port = 443;
-  const colon = value.lastIndexOf(':');
-  if (colon !== -1 && !value.endsWith(']')) {
-    port = Number(value.slice(colon + 1));
-    value = value.slice(0, colon);
+  /** Sends the request upstream: a pooled connection unless `fresh`, or a new one. */
+  private send(ex: Exchange, fresh: boolean): void {
+    if (ex.clientGone) return;
+    const { host, port } = this.authority;
+    const pooled = fresh ? undefined : this.options.pool.take(host, port);
+    if (pooled) return this.start(ex, pooled);
+    this.options.pool.connect(host, port).then(
+      (connection) => {
+        if (ex.clientGone) return connection.destroy();
+        this.start(ex, connection);
+      },
+      (err: unknown) => this.respondError(ex, 502, 'keygate_upstream_error', describeUpstreamError(err, host, port)),
+    );
   }
-  if (value.endsWith('.')) value = value.slice(0, -1);
-  return value === authority.host && port === authority.port;
-}
 
-function forwardHeaders(raw: readonly string[], decision: Decision, credentialValue: string | undefined, headerName: string): string[] {
-  let dropped: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'connection') {
-      dropped ??= new Set();
-      for (const token of raw[i + 1]!.split(',')) dropped.add(token.trim().toLowerCase());
+  private start(ex: Exchange, connection: UpstreamConnection): void {
+    const { head, body } = ex;
+    // The body bytes read so far (on a replay or retry: the whole kept body).
+    let bytes: Buffer | undefined;
+    if (ex.attempt) {
+      bytes = body.kept!.length > 0 ? Buffer.concat(body.kept!) : undefined;
+    } else if (!body.done && this.pending) {
+      const pending = this.pending;
+      let end: number;
+      try {
+        end = body.framer.feed(pending, 0);
+      } catch (err) {
+        this.options.pool.release(connection);
+        return this.respondError(ex, (err as HttpParseError).status ?? 400, 'keygate_bad_request', `malformed request body: ${(err as Error).message}`);
+      }
+      bytes = end === -1 ? pending : pending.subarray(0, end);
+      this.pending = end === -1 || end === pending.length ? undefined : pending.subarray(end);
+      body.keep(bytes);
+      if (end !== -1) body.done = true;
+    }
+    const attempt = new UpstreamAttempt(
+      connection,
+      this.client,
+      {
+        method: head.method,
+        keepAlive: head.keepAlive && !this.clientEnded,
+        http11: head.minor === 1,
+        holdUnauthorized: () => ex.token !== undefined && ex.entry.action === 'injected' && body.done && body.kept !== undefined,
+        bodyDone: () => body.done,
+      },
+      (outcome) => this.settle(ex, attempt, outcome),
+    );
+    ex.attempt = attempt;
+    const headBytes = ex.upstreamHead!;
+    // One write for the head and the body bytes at hand: one TLS record, one syscall.
+    attempt.write(bytes ? Buffer.concat([Buffer.from(headBytes, 'latin1'), bytes]) : headBytes);
+    if (!body.done && head.expectContinue && bytes === undefined) this.client.write('HTTP/1.1 100 Continue\r\n\r\n');
+    if (this.client.isPaused()) this.client.resume();
+  }
+
+  private onBody(ex: Exchange, chunk: Buffer): void {
+    const body = ex.body;
+    let end: number;
+    try {
+      end = body.framer.feed(chunk, 0);
+    } catch (err) {
+      ex.attempt!.abort();
+      return this.respondError(ex, (err as HttpParseError).status ?? 400, 'keygate_bad_request', `malformed request body: ${(err as Error).message}`);
+    }
+    const piece = end === -1 ? chunk : chunk.subarray(0, end);
+    body.keep(piece);
+    if (end !== -1) {
+      body.done = true;
+      if (end < chunk.length) this.pending = chunk.subarray(end);
+    }
+    if (piece.length > 0 && !ex.attempt!.write(piece)) {
+      this.client.pause();
+      ex.attempt!.upstreamSocket.once('drain', () => this.client.resume());
     }
   }
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
-    out.push(raw[i]!, decision.action === 'replace' && i + 1 === decision.index ? credentialValue! : raw[i + 1]!);
+
+  private settle(ex: Exchange, attempt: UpstreamAttempt, outcome: AttemptOutcome): void {
+    const { host, port, rule } = this.authority;
+    if (outcome.kind !== 'error') {
+      if (outcome.reusable) this.options.pool.release(attempt.connection, outcome.keepAliveMs);
+      if (outcome.kind === 'response') return this.finish(ex, outcome.status, undefined, outcome.closeClient);
+      // A held 401 to a request that carried keygate's credential: one refresh, one replay.
+      const held = outcome;
+      const decision = ex.decision as Extract<Decision, { credential: unknown }>;
+      this.options.tokens
+        .onUnauthorized(rule.provider, decision.credential.connection, ex.token!)
+        .catch(() => undefined)
+        .then((next) => {
+          if (ex.clientGone) return this.finish(ex, 499, 'client closed the connection', true);
+          const credential = next === undefined || next === ex.token ? undefined : rule.headerValue(next);
+          if (credential !== undefined && HEADER_VALUE.test(credential)) {
+            ex.entry.action = 'replayed';
+            ex.token = next;
+            ex.upstreamHead = forwardHead(ex.head, ex.target!, decision, credential, rule.header, this.authority);
+            return this.send(ex, false);
+          }
+          for (const bytes of held.bytes) this.client.write(bytes);
+          this.finish(ex, held.status, undefined, held.closeClient);
+        });
+      return;
+    }
+    if (ex.clientGone) return this.finish(ex, 499, 'client closed the connection', true);
+    // A kept-alive connection the server closed just as it was reused: send once more on a new one.
+    if (!outcome.responseStarted && attempt.connection.reused && !ex.retried && IDEMPOTENT.has(ex.head.method) && ex.body.done && ex.body.kept) {
+      ex.retried = true;
+      return this.send(ex, true);
+    }
+    const message = describeUpstreamError(outcome.error, host, port);
+    if (outcome.clientStarted) {
+      // The answer is half sent: cutting the connection is the only honest signal left.
+      this.client.destroy();
+      return this.finish(ex, outcome.status ?? 502, message, true);
+    }
+    this.respondError(ex, 502, 'keygate_upstream_error', message);
   }
-  if (decision.action === 'add') out.push(headerName, credentialValue!);
-  return out;
+
+  /** keygate's own answer to the current request; the connection closes if its body was not read. */
+  private respondError(ex: Exchange, status: number, code: ProxyErrorCode, message: string, close = false): void {
+    if (this.current !== ex || ex.logged) return;
+    // keygate refused the request; an upstream failure keeps what keygate did (injected, passed, replayed).
+    if (code !== 'keygate_upstream_error') ex.entry.action = 'refused';
+    close ||= !ex.body.done || !ex.head.keepAlive || this.clientEnded;
+    if (!this.client.destroyed) this.client.write(errorResponse(status, code, message, close));
+    this.finish(ex, status, message, close);
+  }
+
+  /** The exchange is over: log it, then read the next request or close. */
+  private finish(ex: Exchange, status: number, error: string | undefined, close: boolean): void {
+    if (ex.logged) return;
+    ex.logged = true;
+    const entry = ex.entry;
+    entry.status = status;
+    entry.duration_ms = Math.round(performance.now() - ex.started);
+    if (error) entry.error = error;
+    this.options.onRequest?.(entry);
+    if (this.current !== ex) return;
+    this.current = undefined;
+    if (close || this.clientEnded) {
+      this.closing = true;
+      this.client.end();
+      return;
+    }
+    if (this.client.isPaused()) this.client.resume();
+    this.nextRequest();
+  }
+
+  /** A request keygate cannot parse: 400 (or 417, 431, 505), and the connection closes. */
+  private refuseMalformed(err: HttpParseError): void {
+    if (!(err instanceof HttpParseError)) throw err;
+    this.closing = true;
+    this.client.end(errorResponse(err.status, 'keygate_bad_request', `malformed HTTP request: ${err.message}`, true));
+  }
+
+  private onEnd(): void {
+    this.clientEnded = true;
+    const ex = this.current;
+    if (!ex) return void this.client.end();
+    // The client stopped sending in the middle of a request body: it cannot be completed.
+    if (ex.attempt && !ex.body.done) {
+      ex.clientGone = true;
+      ex.attempt.abort();
+      this.finish(ex, 499, 'client closed the connection', true);
+    }
+  }
+
+  private onClose(): void {
+    this.closing = true;
+    const ex = this.current;
+    if (!ex) return;
+    ex.clientGone = true;
+    ex.attempt?.abort();
+    this.finish(ex, 499, 'client closed the connection', true);
+  }
+
+  private onError(err: Error & { code?: string }): void {
+    if (!this.secured && err.code !== 'ECONNRESET' && /SSL|TLS|certificate|alert/i.test(`${err.code} ${err.message}`)) {
+      this.options.onNotice?.(`a client's TLS handshake with keygate failed (${err.code ?? err.message}); does it trust keygate's CA?`);
+    }
+    this.client.destroy();
+  }
 }

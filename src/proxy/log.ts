@@ -27,7 +27,7 @@ export interface RequestLogEntry {
 export const LOG_FILE = path.join('logs', 'requests.jsonl');
 const MAX_BYTES = 5 * 1024 * 1024;
 const FLUSH_MS = 200;
-const FLUSH_BYTES = 64 * 1024;
+const FLUSH_ENTRIES = 500;
 const REDACTED = '…';
 
 /**
@@ -65,14 +65,14 @@ export function formatLogEntry(entry: RequestLogEntry): string {
 }
 
 /**
- * Appends entries to the log file. Lines are batched and written every FLUSH_MS (or when the batch
- * grows), so a request costs no file I/O: a write per request would cost a thread-pool round trip each.
+ * Appends entries to the log file. Entries are batched and written every FLUSH_MS (or when the batch
+ * grows), so a request costs no file I/O and no serialisation: a write per request would cost a
+ * thread-pool round trip each.
  */
 export class RequestLog {
   private fd: number | undefined;
   private bytes = 0;
-  private batch: string[] = [];
-  private batchBytes = 0;
+  private batch: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly file: string;
 
@@ -80,11 +80,10 @@ export class RequestLog {
     this.file = path.join(home, LOG_FILE);
   }
 
+  /** Keeps `entry` (not to be changed afterwards) for the next flush: no work on the request's path. */
   append(entry: RequestLogEntry): void {
-    const line = `${JSON.stringify(entry)}\n`;
-    this.batch.push(line);
-    this.batchBytes += line.length;
-    if (this.batchBytes >= FLUSH_BYTES) this.flush();
+    this.batch.push(entry);
+    if (this.batch.length >= FLUSH_ENTRIES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
   }
 
@@ -93,9 +92,10 @@ export class RequestLog {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.batch.length === 0) return;
-    const data = Buffer.from(this.batch.join(''));
+    let text = '';
+    for (const entry of this.batch) text += `${JSON.stringify(entry)}\n`;
+    const data = Buffer.from(text);
     this.batch = [];
-    this.batchBytes = 0;
     try {
       if (this.fd === undefined) this.open();
       if (this.bytes > 0 && this.bytes + data.length > MAX_BYTES) this.rotate();

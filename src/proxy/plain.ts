@@ -3,7 +3,7 @@
 // it, and forwarding without the credential would send the placeholder upstream in clear text and
 // fail later with a confusing 401 instead of saying what to do now.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import httpProxy from 'http-proxy';
+import type HttpProxy from 'http-proxy';
 import { type ConnectTarget, resolveTarget } from '../net.js';
 import { sendError } from './responses.js';
 import { describeUpstreamError } from './upstream-errors.js';
@@ -16,7 +16,12 @@ export interface PlainForwarder {
 export function createPlainForwarder(options: { connectTo: Map<string, ConnectTarget>; isProviderHost: (host: string) => boolean }): PlainForwarder {
   // Without an agent http-proxy sends `Connection: close` upstream; a keep-alive agent reuses connections.
   const agent = new http.Agent({ keepAlive: true });
-  const proxy = httpProxy.createProxyServer({ agent, xfwd: false, changeOrigin: false, preserveHeaderKeyCase: true, proxyTimeout: 300_000 });
+  // http-proxy costs ~40 ms to load and most runs never send plain HTTP: loaded on the first such request.
+  let proxy: Promise<HttpProxy> | undefined;
+  const load = (): Promise<HttpProxy> =>
+    (proxy ??= import('http-proxy').then(({ default: httpProxy }) =>
+      httpProxy.createProxyServer({ agent, xfwd: false, changeOrigin: false, preserveHeaderKeyCase: true, proxyTimeout: 300_000 }),
+    ));
   return {
     handle(req, res) {
       let url: URL;
@@ -38,12 +43,16 @@ export function createPlainForwarder(options: { connectTo: Map<string, ConnectTa
       const port = Number(url.port || 80);
       const target = resolveTarget(options.connectTo, url.hostname.replace(/^\[|\]$/g, ''), port);
       const host6 = target.host.includes(':') ? `[${target.host}]` : target.host;
-      proxy.web(req, res, { target: `http://${host6}:${target.port}` }, (err) => {
-        sendError(res, 502, 'keygate_upstream_error', describeUpstreamError(err, url.hostname, port));
-      });
+      load().then(
+        (forwarder) =>
+          forwarder.web(req, res, { target: `http://${host6}:${target.port}` }, (err) => {
+            sendError(res, 502, 'keygate_upstream_error', describeUpstreamError(err, url.hostname, port));
+          }),
+        () => sendError(res, 502, 'keygate_upstream_error', 'keygate could not load its HTTP forwarder'),
+      );
     },
     close() {
-      proxy.close();
+      void proxy?.then((forwarder) => forwarder.close());
       agent.destroy();
     },
   };

@@ -17,8 +17,12 @@ const REASONS: Record<number, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
   407: 'Proxy Authentication Required',
+  417: 'Expectation Failed',
   421: 'Misdirected Request',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
   502: 'Bad Gateway',
+  505: 'HTTP Version Not Supported',
 };
 
 export function errorBody(error: ProxyErrorCode, message: string): string {
@@ -37,16 +41,21 @@ export function sendError(res: ServerResponse, status: number, error: ProxyError
   res.writeHead(status, headers).end(body);
 }
 
+/** A whole error response as bytes to write on a connection keygate serves itself. */
+export function errorResponse(status: number, error: ProxyErrorCode, message: string, close: boolean): string {
+  const body = errorBody(error, message);
+  const extra = status === 407 ? `Proxy-Authenticate: Basic realm="${PROXY_REALM}"\r\n` : '';
+  return (
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n${extra}Content-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n${close ? 'Connection: close\r\n' : ''}\r\n${body}`
+  );
+}
+
 /** Answer on a raw socket (a CONNECT request, a parse error) and close it. */
 export function sendRawError(socket: Duplex, status: number, error: ProxyErrorCode, message: string): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = errorBody(error, message);
-  const extra = status === 407 ? `Proxy-Authenticate: Basic realm="${PROXY_REALM}"\r\n` : '';
-  socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n${extra}Content-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  socket.end(errorResponse(status, error, message, true));
 }

@@ -39,6 +39,8 @@ export class InjectionRule {
   /** Used for requests without the injection header: the `default` connection when in the run, else the first. */
   readonly fallback: RunCredential;
   private readonly headerLower: string;
+  private lastToken: string | undefined;
+  private lastValue: string | undefined;
 
   constructor(
     provider: RuleProvider,
@@ -53,9 +55,13 @@ export class InjectionRule {
     this.fallback = credentials.find((c) => c.connection === 'default') ?? credentials[0]!;
   }
 
-  /** The header value that carries `token`, e.g. "Bearer <token>". */
+  /** The header value that carries `token`, e.g. "Bearer <token>" (the last one is kept: every request asks). */
   headerValue(token: string): string {
-    return this.format.split('{token}').join(token);
+    if (token !== this.lastToken) {
+      this.lastValue = this.format.split('{token}').join(token);
+      this.lastToken = token;
+    }
+    return this.lastValue!;
   }
 
   /** One sentence for logs and --verbose; names variables and connections, never values. */

@@ -1,22 +1,21 @@
 // The proxy a `keygate run` child talks to: 127.0.0.1, a random port, this run's credentials on
 // every request. CONNECT to a provider API host is intercepted (TLS terminated with a leaf from
-// keygate's CA, requests parsed by a node http.Server and forwarded by intercept.ts); CONNECT to
-// anything else is a blind tunnel; plain HTTP goes to plain.ts.
+// keygate's CA, requests forwarded by intercept.ts); CONNECT to anything else is a blind tunnel;
+// plain HTTP goes to plain.ts.
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { ProviderError } from '../errors.js';
-import { type ConnectTarget, createDispatcher, parseConnectTo, resolveTarget } from '../net.js';
+import { type ConnectTarget, parseConnectTo, resolveTarget } from '../net.js';
 import type { TokenAccess } from '../run/credentials.js';
 import { type ProxyCredentials, createProxyCredentials } from './auth.js';
 import type { ProxyCa } from './ca.js';
-import { type InterceptedAuthority, createInterceptHandler } from './intercept.js';
+import type * as Handlers from './handlers.js';
 import type { RequestLogEntry } from './log.js';
-import { createPlainForwarder } from './plain.js';
+import type { PlainForwarder } from './plain.js';
 import { sendError, sendRawError } from './responses.js';
 import type { InjectionRule } from './rules.js';
-import { openTunnel } from './tunnel.js';
 
 export interface ProxyOptions {
   /** One rule per provider in the run; their hosts are the intercepted ones. */
@@ -46,6 +45,14 @@ export interface RunningProxy {
 }
 
 const KEEP_ALIVE_MS = 30_000;
+/** The request path loads this long after start unless a request asks for it first. */
+const WARM_UP_MS = 50;
+
+interface Serving {
+  handlers: typeof Handlers;
+  pool: Handlers.UpstreamPool;
+  plain: PlainForwarder;
+}
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const env = options.env ?? process.env;
@@ -58,36 +65,49 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   await Promise.all(
     [...rules.keys()].map(async (host) => {
       const leaf = await options.ca.leaf(host);
-      contexts.set(host, tls.createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, minVersion: 'TLSv1.2' }));
+      // `ca: []`: a server context needs no trusted roots, and without it Node parses its whole
+      // root store (~25-45 ms of start-up) for nothing.
+      contexts.set(host, tls.createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, ca: [], minVersion: 'TLSv1.2' }));
     }),
   );
 
-  const dispatcher = createDispatcher({ env, ca: options.upstreamCa, headersTimeoutMs: 300_000, bodyTimeoutMs: 300_000 });
+  // The request path (seven modules) loads on the first request or WARM_UP_MS after start: the
+  // child starts ~10 ms sooner, and a child is rarely that quick to send its first request.
+  let serving: Promise<Serving> | undefined;
+  const serve = (): Promise<Serving> =>
+    (serving ??= import('./handlers.js').then((handlers) => ({
+      handlers,
+      pool: new handlers.UpstreamPool(connectTo, options.upstreamCa),
+      plain: handlers.createPlainForwarder({ connectTo, isProviderHost: (host) => rules.has(host) }),
+    })));
+  // Warming up also builds the upstream trust store (all of Node's roots: ~25-45 ms of CPU) before
+  // the first request needs it.
+  const warmUp = setTimeout(() => void serve().then(({ pool }) => setImmediate(() => pool.warm()), () => undefined), WARM_UP_MS).unref();
+  const loadFailed = (): string => 'keygate could not load its request handling';
+
   const sockets = new Set<net.Socket | tls.TLSSocket>();
   const track = (socket: net.Socket | tls.TLSSocket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
 
-  const intercept = createInterceptHandler({ dispatcher, tokens: options.tokens, onRequest: options.onRequest });
-  const authorities = new WeakMap<object, InterceptedAuthority>();
-  const inner = http.createServer({ requireHostHeader: false, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
-    intercept(req, res, authorities.get(req.socket)!);
-  });
-  inner.on('clientError', (err, socket) => answerClientError(err, socket, options.onNotice));
-
-  const plain = createPlainForwarder({ connectTo, isProviderHost: (host) => rules.has(host) });
   const front = http.createServer({ requireHostHeader: false, keepAliveTimeout: KEEP_ALIVE_MS });
   front.on('connection', track);
   front.on('clientError', (err, socket) => answerClientError(err, socket, options.onNotice));
+  const forwardPlain = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    serve().then(
+      ({ plain }) => plain.handle(req, res),
+      () => sendError(res, 502, 'keygate_upstream_error', loadFailed()),
+    );
+  };
   front.on('request', (req, res) => {
     if (!credentials.check(req.headers['proxy-authorization'])) return refuseAuth(res);
-    plain.handle(req, res);
+    forwardPlain(req, res);
   });
   front.on('checkContinue', (req, res) => {
     if (!credentials.check(req.headers['proxy-authorization'])) return refuseAuth(res);
     res.writeContinue();
-    plain.handle(req, res);
+    forwardPlain(req, res);
   });
   front.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -97,15 +117,25 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const authority = parseAuthority(req.url ?? '');
     if (!authority) return sendRawError(socket, 400, 'keygate_bad_request', 'CONNECT needs a host:port target');
     const rule = rules.get(authority.host);
-    if (!rule) return openTunnel(socket, head, authority, resolveTarget(connectTo, authority.host, authority.port), track);
+    if (!rule) {
+      const target = resolveTarget(connectTo, authority.host, authority.port);
+      serve().then(
+        ({ handlers }) => handlers.openTunnel(socket, head, authority, target, track),
+        () => sendRawError(socket, 502, 'keygate_upstream_error', loadFailed()),
+      );
+      return;
+    }
 
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
+    (socket as net.Socket).setNoDelay(true);
+    // The handshake proceeds at once; request bytes wait in the TLS socket until it is served.
     const secure = new tls.TLSSocket(socket as net.Socket, { isServer: true, secureContext: contexts.get(authority.host)!, ALPNProtocols: ['http/1.1'] });
-    secure.setNoDelay?.(true);
     track(secure);
-    authorities.set(secure, { ...authority, origin: `https://${authority.host}:${authority.port}`, rule });
-    inner.emit('connection', secure);
+    serve().then(
+      ({ handlers, pool }) => handlers.serveTunnel(secure, { ...authority, rule }, { pool, tokens: options.tokens, onRequest: options.onRequest, onNotice: options.onNotice }),
+      () => secure.destroy(),
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -123,10 +153,17 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     url: `http://${credentials.username}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`,
     interceptedHosts: [...rules.keys()],
     async close() {
+      clearTimeout(warmUp);
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
-      plain.close();
-      await Promise.all([closed, dispatcher.destroy()]);
+      const stopped = serving?.then(
+        ({ plain, pool }) => {
+          plain.close();
+          pool.close();
+        },
+        () => undefined,
+      );
+      await Promise.all([closed, stopped]);
     },
   };
 

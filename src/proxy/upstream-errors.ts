@@ -13,9 +13,11 @@ const TLS_CODES = new Set([
 ]);
 
 export function describeUpstreamError(err: unknown, host: string, port: number): string {
-  const e = err as { code?: string; name?: string; cause?: unknown };
+  const e = err as { code?: string; name?: string; message?: string; cause?: unknown };
   const code = e?.code ?? (e?.cause as { code?: string } | undefined)?.code;
   const where = `${host}:${port}`;
+  // http1.ts messages are fixed sentences about framing, never request data.
+  if (e?.name === 'HttpParseError') return `${where} sent a malformed response (${e.message})`;
   switch (code) {
     case 'ECONNREFUSED':
       return `could not connect to ${where}: connection refused`;
@@ -28,16 +30,13 @@ export function describeUpstreamError(err: unknown, host: string, port: number):
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return `timed out connecting to ${where}`;
-    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'KEYGATE_HEADERS_TIMEOUT':
       return `${where} sent no response headers in time`;
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'KEYGATE_BODY_TIMEOUT':
       return `${where} stopped sending the response body`;
-    case 'UND_ERR_SOCKET':
     case 'ECONNRESET':
     case 'EPIPE':
       return `${where} closed the connection`;
-    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
-      return `the request body did not match its Content-Length`;
   }
   if (code && TLS_CODES.has(code)) return `TLS verification of ${host} failed (${code})`;
   return `request to ${where} failed (${code ?? e?.name ?? 'unknown error'})`;

@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+// `npm run bench`: what a user of `keygate run` feels, measured on loopback against the Discord
+// emulator (its own process, standing in for discord.com). Prints a table and writes
+// bench/results.json. Needs a build (the npm script runs tsc first). `--quick`: one short round of
+// everything, to check the bench itself works. KEYGATE_BENCH_CPU_PROF=<dir>: CPU profiles of keygate.
+// KEYGATE_BENCH_BIN=<path>: another build's bin/keygate.js. MITMDUMP=<path>: another mitmdump.
+//
+//   throughput  GET /api/v10/users/@me over kept-alive HTTPS (and over new connections), direct vs
+//               through a real `keygate run` vs through mitmproxy (if mitmdump is installed)
+//   start-up    `keygate get --field status` and `keygate run -- true` against `node -e 0` and `true`
+//   refresh     32 concurrent requests arriving as the access token goes stale
+//   memory      the `keygate run` process's peak RSS after 32 concurrent connections
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, printReport } from './report.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// KEYGATE_BENCH_BIN=<path>: measure another build's CLI (e.g. a checkout of an older commit).
+const bin = path.resolve(process.env.KEYGATE_BENCH_BIN ?? path.join(root, 'bin', 'keygate.js'));
+const quick = process.argv.includes('--quick');
+const began = performance.now();
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
+
+const SCENARIOS = [
+  { name: 'sequential', concurrency: 1, requests: 1000, rounds: 7 },
+  { name: '8 connections', concurrency: 8, requests: 2000, rounds: 7 },
+  { name: '32 connections', concurrency: 32, requests: 2000, rounds: 7 },
+  { name: 'new connection per request', concurrency: 1, requests: 100, rounds: 3, fresh: true },
+].map((s) => (quick ? { ...s, requests: Math.ceil(s.requests / 10), rounds: 1 } : s));
+const STARTUP_RUNS = quick ? 3 : 15;
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  fs.rmSync(home, { recursive: true, force: true });
+}
+
+async function main() {
+  const emulatorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(home, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const emulator = JSON.parse(await firstLine(emulatorProcess.stdout));
+  const admin = adminClient(emulator);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    KEYGATE_HOME: home,
+    KEYGATE_KEY_BACKEND: 'keyfile',
+    KEYGATE_CONNECT_TO: emulator.connectTo,
+    NODE_EXTRA_CA_CERTS: emulator.caPath,
+  };
+  const { openVault } = await import('../dist/vault/index.js');
+  const { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } = await import('../dist/emulator/index.js');
+  const vault = await openVault({ home, env, stderr: () => undefined });
+  await vault.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
+  /** A new authorization at the emulator, stored as discord/default with the given lifetime. */
+  const seed = async (createdAt, expiresAt) => {
+    const tokens = await admin('POST', '/__emulator/tokens', {});
+    await vault.write({
+      provider: 'discord',
+      connection: 'default',
+      tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(expiresAt).toISOString(), scopes: tokens.scope.split(' ') },
+      account: { id: '80351110224678912', name: 'alice' },
+      status: 'connected',
+      created_at: new Date(createdAt).toISOString(),
+    });
+    return tokens.access_token;
+  };
+  const token = await seed(Date.now(), Date.now() + 86_400_000);
+  const tokenFile = path.join(home, 'bench-token');
+  fs.writeFileSync(tokenFile, token, { mode: 0o600 });
+
+  const mitm = await startMitmproxy(emulator, token);
+  const results = {
+    date: new Date().toISOString(),
+    machine: machine(mitm),
+    quick,
+    throughput: undefined,
+    startup: undefined,
+    refresh: undefined,
+    memory: undefined,
+  };
+
+  log('throughput (direct, keygate run' + (mitm ? ', mitmproxy' : '') + ')');
+  const config = { tokenFile, emulatorCaPath: emulator.caPath, emulatorPort: emulator.port, scenarios: SCENARIOS, mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 } };
+  const throughput = await runClient(env, 'throughput', config);
+  results.throughput = throughput.scenarios;
+  results.memory = { keygate: throughput.memory, mitmproxy: mitm ? processMemory(mitm.pid) : undefined };
+
+  log('start-up');
+  // As a user runs them: neither command needs the emulator, and NODE_EXTRA_CA_CERTS alone costs
+  // Node 20 ~35 ms at start-up (it builds the whole root store eagerly), which would blur the figures.
+  const { NODE_EXTRA_CA_CERTS: _ca, KEYGATE_CONNECT_TO: _to, ...userEnv } = env;
+  results.startup = startup(userEnv);
+
+  log('refresh under load');
+  // Stale in 3 s (a tenth of the lifetime before expiry, so 6 s of a 60 s token): the client opens
+  // 32 connections, times bursts, then sends one burst just after the token went stale. Three
+  // runs, each a new `keygate run`, as a refresh is a once-in-a-process event.
+  results.refresh = [];
+  for (let run = 0; run < (quick ? 1 : 3); run++) {
+    const staleAt = Date.now() + 3000;
+    await seed(staleAt - 54_000, staleAt + 6000);
+    const before = await admin('GET', '/__emulator/counters');
+    const refresh = await runClient(env, 'refresh', { ...config, refresh: { connections: 32, staleAt } });
+    const after = await admin('GET', '/__emulator/counters');
+    results.refresh.push({ ...refresh, refreshes: after.refreshes - before.refreshes, invalidGrants: after.invalidGrants - before.invalidGrants });
+  }
+
+  results.seconds = (performance.now() - began) / 1000;
+  fs.writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printReport(results, (line) => process.stdout.write(`${line}\n`));
+  if (!mitm) process.stdout.write('\nmitmproxy: skipped, mitmdump not found (apt-get install mitmproxy, or set MITMDUMP=<path>)\n');
+}
+
+/** `keygate run -- node bench/client.js <mode> <config>`: the client's JSON answer. */
+async function runClient(env, mode, config) {
+  const file = path.join(home, `bench-${mode}.json`);
+  fs.writeFileSync(file, JSON.stringify(config));
+  // KEYGATE_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the keygate process (the proxy), for `node --cpu-prof` tooling.
+  const profile = process.env.KEYGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.KEYGATE_BENCH_CPU_PROF)}`] : [];
+  const child = track(spawn(process.execPath, [...profile, bin, 'run', '--', process.execPath, path.join(root, 'bench', 'client.js'), mode, file], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`keygate run -- bench/client.js ${mode} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+/** Wall time of each command, medians of STARTUP_RUNS runs taken in turn (after a warm-up run each). */
+function startup(env) {
+  const node = process.execPath;
+  const commands = [
+    { name: 'true', argv: ['true'] },
+    { name: 'node -e 0', argv: [node, '-e', '0'] },
+    { name: 'keygate get discord --field status', argv: [node, bin, 'get', 'discord', '--field', 'status'] },
+    { name: 'keygate run -- true', argv: [node, bin, 'run', '--', 'true'] },
+  ];
+  const times = commands.map(() => []);
+  for (let run = -1; run < STARTUP_RUNS; run++) {
+    commands.forEach((command, i) => {
+      const started = process.hrtime.bigint();
+      const result = spawnSync(command.argv[0], command.argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (result.status !== 0) throw new Error(`${command.name} exited with ${result.status}: ${result.stderr}`);
+      if (run >= 0) times[i].push(ms);
+    });
+  }
+  return commands.map((command, i) => ({ name: command.name, runs: times[i], median: median(times[i]) }));
+}
+
+async function startMitmproxy(emulator, token) {
+  // MITMDUMP=<path> picks another mitmdump (a pipx install); the one on PATH otherwise.
+  const mitmdump = process.env.MITMDUMP ?? spawnSync('sh', ['-c', 'command -v mitmdump'], { encoding: 'utf8' }).stdout.trim();
+  if (!mitmdump || !fs.existsSync(mitmdump)) return undefined;
+  const port = await freePort();
+  const confdir = path.join(home, 'mitmproxy');
+  const args = [
+    '-q',
+    '--listen-host', '127.0.0.1',
+    '--listen-port', String(port),
+    '--set', `confdir=${confdir}`,
+    '-s', path.join(root, 'bench', 'mitm-addon.py'),
+    // Upstream TLS verified, against the emulator's CA (mitmproxy's default is to verify).
+    '--set', `ssl_verify_upstream_trusted_ca=${emulator.caPath}`,
+    // What keygate does, the mitmproxy way: set Authorization on every request.
+    '--modify-headers', `/~q/Authorization/Bearer ${token}`,
+  ];
+  const child = track(spawn(mitmdump, args, { env: { ...process.env, KEYGATE_BENCH_EMULATOR_PORT: String(emulator.port) }, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const caPath = path.join(confdir, 'mitmproxy-ca-cert.pem');
+  for (let waited = 0; !(fs.existsSync(caPath) && (await listening(port))); waited += 100) {
+    if (waited > 20_000 || child.exitCode !== null) throw new Error('mitmdump did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const version = execFileSync(mitmdump, ['--version'], { encoding: 'utf8' }).split('\n')[0].replace(/^Mitmproxy:\s*/i, 'mitmproxy ').trim();
+  return { url: `http://127.0.0.1:${port}`, caPath, pid: child.pid, version };
+}
+
+function adminClient(emulator) {
+  const ca = fs.readFileSync(emulator.caPath);
+  return (method, route, body) =>
+    new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c) => (text += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+}
+
+function machine(mitm) {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    nproc: os.availableParallelism(),
+    cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    mitmproxy: mitm?.version,
+  };
+}
+
+function processMemory(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return { pid, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+}
+
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function firstLine(stream) {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.on('data', (chunk) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end !== -1) resolve(text.slice(0, end));
+    });
+    stream.once('end', () => reject(new Error('process ended before printing its address')));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+function log(text) {
+  process.stderr.write(`bench: ${text} (${((performance.now() - began) / 1000).toFixed(0)} s)\n`);
+}

@@ -11,6 +11,7 @@ import { validate, type SchemaNode } from './validate.js';
 export type { ProviderDefinition } from './types.js';
 
 export const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const SCHEMA_NAME = 'schema';
 
 export interface ProviderOptions {
   home?: string;
@@ -48,7 +49,8 @@ export async function getProvider(name: string, options: ProviderOptions = {}): 
   const { bundled, user } = dirs(options);
   const bundledFile = path.join(bundled, `${name}.json`);
   const userFile = path.join(user, `${name}.json`);
-  const base = readJsonFile(bundledFile);
+  // providers/schema.json sits beside the bundled providers but is not one.
+  const base = name === SCHEMA_NAME ? undefined : readJsonFile(bundledFile);
   const override = readJsonFile(userFile);
   if (base === undefined && override === undefined) {
     throw new ProviderError(`unknown provider "${name}"`, { hint: knownHint(options) });
@@ -124,7 +126,7 @@ function jsonNames(dir: string): string[] {
   try {
     return fs
       .readdirSync(dir)
-      .filter((f) => f.endsWith('.json') && f !== 'schema.json')
+      .filter((f) => f.endsWith('.json') && f !== `${SCHEMA_NAME}.json`)
       .map((f) => f.slice(0, -'.json'.length));
   } catch {
     return [];

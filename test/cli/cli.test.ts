@@ -50,6 +50,21 @@ describe('keygate CLI basics', () => {
     expect(r.stderr).toBe('keygate: unknown provider "slack" — known providers: discord\n');
   });
 
+  it('the schema file beside the bundled providers is not a provider', async () => {
+    for (const args of [['get', 'schema', '--field', 'status'], ['providers', 'inspect', 'schema']]) {
+      const r = await runCli(args, { env });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toBe('keygate: unknown provider "schema" — known providers: discord\n');
+    }
+  });
+
+  it('get --field status takes the fast path and the full one alike', async () => {
+    for (const args of [['get', 'discord', '--field=status'], ['get', '--field', 'status', 'discord', '--connection', 'work'], ['get', 'discord', '--field', 'status', '--connection=work']]) {
+      const r = await runCli(args, { env });
+      expect(r).toMatchObject({ code: 0, stdout: 'not_connected\n', stderr: '' });
+    }
+  });
+
   it('get --field status answers not_connected with exit 0 for a known provider', async () => {
     const r = await runCli(['get', 'discord', '--field', 'status'], { env });
     expect(r).toMatchObject({ code: 0, stdout: 'not_connected\n', stderr: '' });

@@ -1,0 +1,56 @@
+// `keygate get <provider> --field status` is what scripts and health checks poll, so it gets a path
+// that skips the CLI framework and the vault's key machinery: a directory check and one file read.
+// Anything unusual (another flag, a user provider file to validate, an unreadable record) returns
+// false and the full CLI answers instead, with its validation and error messages.
+import fs from 'node:fs';
+import path from 'node:path';
+import { keygateHome, packageRoot } from './home.js';
+import { Layout, isValidName } from './vault/layout.js';
+import { parseRecordFile } from './vault/record-file.js';
+
+export function fastStatus(argv: readonly string[]): boolean {
+  const request = parse(argv);
+  if (!request) return false;
+  const home = keygateHome();
+  if (request.provider === 'schema' || !fs.existsSync(path.join(packageRoot, 'providers', `${request.provider}.json`))) return false;
+  if (fs.existsSync(path.join(home, 'providers', `${request.provider}.json`))) return false;
+  const id = { kind: 'connection', provider: request.provider, connection: request.connection } as const;
+  const file = new Layout(home).file(id);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    process.stdout.write('not_connected\n');
+    return true;
+  }
+  try {
+    const status = parseRecordFile(file, bytes, id).meta.status;
+    if (typeof status !== 'string') return false;
+    process.stdout.write(`${status}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parse(argv: readonly string[]): { provider: string; connection: string } | undefined {
+  if (argv[0] !== 'get' || argv.length < 4) return undefined;
+  let provider: string | undefined;
+  let connection = 'default';
+  let field: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--field' || arg === '--connection') {
+      const value = argv[++i];
+      if (value === undefined) return undefined;
+      if (arg === '--field') field = value;
+      else connection = value;
+    } else if (arg.startsWith('--field=')) field = arg.slice(8);
+    else if (arg.startsWith('--connection=')) connection = arg.slice(13);
+    else if (!arg.startsWith('-') && provider === undefined) provider = arg;
+    else return undefined;
+  }
+  if (field !== 'status' || !provider || !isValidName(provider) || !isValidName(connection)) return undefined;
+  return { provider, connection };
+}

@@ -4,7 +4,6 @@
 // inside vault.update(), which holds the connection's cross-process lock and re-reads the record.
 import type { ProviderDefinition } from '../provider/types.js';
 import { UNCHANGED, type ConnectionRecord, type Vault } from '../vault/types.js';
-import { OAuthError, TransientProviderError, refreshTokens, toTokenSet } from '../oauth/tokens.js';
 
 const MAX_MARGIN_MS = 5 * 60_000;
 
@@ -64,6 +63,8 @@ export async function refreshConnection(vault: Vault, provider: ProviderDefiniti
     if (!client) {
       return { ...current, status: 'expired', status_reason: 'no stored client credentials to refresh with', status_changed_at: stamp() };
     }
+    // Loaded only when a refresh is due: `keygate run` starts without the token-endpoint code.
+    const { OAuthError, TransientProviderError, refreshTokens, toTokenSet } = await import('../oauth/tokens.js');
     const deadline = now() + (options.budgetMs ?? 10_000);
     for (let attempt = 0; ; attempt++) {
       try {

@@ -93,7 +93,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
   const front = http.createServer({ requireHostHeader: false, keepAliveTimeout: KEEP_ALIVE_MS });
   front.on('connection', track);
-  front.on('clientError', (err, socket) => answerClientError(err, socket, options.onNotice));
+  front.on('clientError', (err, socket) => answerClientError(err, socket));
   const forwardPlain = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     serve().then(
       ({ plain }) => plain.handle(req, res),
@@ -198,13 +198,12 @@ export function parseAuthority(value: string): ConnectTarget | undefined {
   return host === '' ? undefined : { host, port };
 }
 
-function answerClientError(err: Error & { code?: string }, socket: Duplex, onNotice?: (message: string) => void): void {
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code?.startsWith('HPE_')) {
     // Malformed HTTP, including header values with CR or LF: refused before anything is forwarded.
     return sendRawError(socket, 400, 'keygate_bad_request', `malformed HTTP request (${err.code})`);
   }
-  if (err.code !== 'ECONNRESET' && /SSL|TLS|certificate|alert/i.test(`${err.code} ${err.message}`)) {
-    onNotice?.(`a client's TLS handshake with keygate failed (${err.code ?? err.message}); does it trust keygate's CA?`);
-  }
+  // This server speaks plain HTTP (CONNECT and absolute-URI requests); TLS problems of intercepted
+  // tunnels are reported where their TLS lives, in intercept.ts.
   socket.destroy();
 }

@@ -241,3 +241,18 @@ export function request(url: string | URL, options: OutboundRequest = {}): Promi
     req.end(options.body);
   });
 }
+
+/** What went wrong with a request that got no answer, for messages: the error code, else its first line. */
+export function networkReason(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string } };
+  return e.cause?.code ?? e.code ?? (e.message ?? 'network error').split('\n')[0]!;
+}
+
+/** A response body parsed as JSON, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

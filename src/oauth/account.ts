@@ -1,7 +1,7 @@
 // Who logged in: the provider file names the endpoint and fields (for Discord, GET /users/@me, id and
 // username), so nothing provider-specific is hard-coded here.
 import { ProviderRequestError } from '../errors.js';
-import { outbound, request } from '../net.js';
+import { networkReason, parseJson, request } from '../net.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Account } from '../vault/types.js';
 
@@ -16,20 +16,11 @@ export async function apiGet(provider: ProviderDefinition, path: string, token: 
     const response = await request(url, {
       method: 'GET',
       headers: { [provider.injection.header.toLowerCase()]: authorizationValue(provider, token), accept: 'application/json' },
-      dispatcher: outbound(),
       signal: AbortSignal.timeout(15_000),
     });
-    const text = await response.body.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: response.statusCode, body };
+    return { status: response.statusCode, body: parseJson(await response.body.text()) };
   } catch (err) {
-    const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code ?? 'network error';
-    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${code}`, { hint: 'check your network, then try again', cause: err });
+    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${networkReason(err)}`, { hint: 'check your network, then try again', cause: err });
   }
 }
 

@@ -2,7 +2,7 @@
 // (Discord rejects JSON bodies), client authentication by HTTP Basic or in the body as the
 // provider file says. Errors carry the OAuth error code but never a token value.
 import { ProviderRequestError } from '../errors.js';
-import { outbound, request } from '../net.js';
+import { networkReason, parseJson, request } from '../net.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ClientCredentials, TokenSet } from '../vault/types.js';
 
@@ -64,7 +64,6 @@ async function postForm(provider: ProviderDefinition, url: string, client: Clien
       method: 'POST',
       headers,
       body: body.toString(),
-      dispatcher: outbound(),
       headersTimeout: TIMEOUT_MS,
       bodyTimeout: TIMEOUT_MS,
       signal: AbortSignal.timeout(TIMEOUT_MS),
@@ -76,19 +75,7 @@ async function postForm(provider: ProviderDefinition, url: string, client: Clien
     });
   }
   const text = await response.body.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? {} : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.statusCode, body: parsed };
-}
-
-function networkReason(err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.cause?.code ?? e.code;
-  return code ? `${code}` : (e.message ?? 'network error').split('\n')[0]!;
+  return { status: response.statusCode, body: text === '' ? {} : parseJson(text) };
 }
 
 async function tokenCall(provider: ProviderDefinition, client: ClientCredentials, form: Record<string, string>, what: string): Promise<TokenResponse> {

@@ -3,7 +3,7 @@
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
 import { apiGet } from '../oauth/account.js';
-import { freshRecord, tokenAfterUnauthorized } from './index.js';
+import { afterUnauthorized, freshRecord } from './index.js';
 
 export interface Health {
   provider: string;
@@ -36,8 +36,9 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
 
   let answer = await apiGet(provider, path, record.tokens.access_token);
   if (answer.status === 401) {
-    const next = await tokenAfterUnauthorized(vault, provider, connection, record.tokens.access_token);
-    record = (await vault.read(provider.name, connection)) ?? record;
+    const after = await afterUnauthorized(vault, provider, connection, record.tokens.access_token);
+    const next = after.next;
+    record = after.record ?? record;
     if (!next) return result(record.status_reason ?? `${provider.display_name} answered 401 and the token could not be refreshed`, true);
     answer = await apiGet(provider, path, next);
     if (answer.status === 401) {

@@ -31,11 +31,19 @@ export async function freshRecord(vault: Vault, provider: ProviderDefinition, co
   return record;
 }
 
-/** After a 401 for `token`: the token to replay with, or undefined to pass the 401 through. */
-export async function tokenAfterUnauthorized(vault: Vault, provider: ProviderDefinition, connection: string, token: string): Promise<string | undefined> {
+/**
+ * After a 401 for `token`: the record as stored now (refreshed unless another process already did,
+ * or revoked), and the token to replay with, or undefined to pass the 401 through.
+ */
+export async function afterUnauthorized(
+  vault: Vault,
+  provider: ProviderDefinition,
+  connection: string,
+  token: string,
+): Promise<{ record: ConnectionRecord | undefined; next: string | undefined }> {
   const record = await singleFlight(`${provider.name}/${connection}#401`, () => refreshConnection(vault, provider, connection, { staleToken: token }));
-  if (!record || record.status !== 'connected') return undefined;
-  return record.tokens.access_token !== token ? record.tokens.access_token : undefined;
+  const next = record?.status === 'connected' && record.tokens.access_token !== token ? record.tokens.access_token : undefined;
+  return { record, next };
 }
 
 /**
@@ -67,8 +75,7 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
       const key = `${providerName}/${connection}`;
       const recent = recentlyReplayed.get(key);
       if (recent && recent.token === token && Date.now() - recent.at < REPLAY_MEMORY_MS) return undefined;
-      const next = await tokenAfterUnauthorized(vault, providerOf(providerName), connection, token);
-      const record = await vault.read(providerName, connection);
+      const { record, next } = await afterUnauthorized(vault, providerOf(providerName), connection, token);
       if (record) cache.set(key, record);
       if (next) recentlyReplayed.set(key, { token: next, at: Date.now() });
       return next;

@@ -4,7 +4,7 @@ import { createTokenAccess } from '../lifecycle/index.js';
 import { loadProviderCatalog } from '../provider/index.js';
 import { parseConnectionArgs } from '../run/connections.js';
 import { runWithProxy } from '../run/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import type { CommandIO } from './io.js';
 
 export async function main(command: string[], options: { connection?: string[]; verbose?: boolean; allowNested?: boolean }, io: CommandIO): Promise<number> {
@@ -17,7 +17,7 @@ export async function main(command: string[], options: { connection?: string[]; 
     if (err) throw err;
   }
   if (refs.length === 0) for (const [name, err] of broken) io.stderr(`keygate: provider ${name} is skipped: ${err.message}\n`);
-  const vault = await openVault({ home, env: io.env, stderr: io.stderr });
+  const vault = await openStore({ home, env: io.env, stderr: io.stderr });
   return runWithProxy({
     command,
     home,

@@ -33,7 +33,7 @@ export async function main(options: EmulatorCommandOptions, io: CommandIO, signa
       [
         `origin: ${emulator.origin} (serving discord.com)`,
         `ca: ${emulator.caPath}`,
-        `KEYGATE_CONNECT_TO=${emulator.connectTo}`,
+        `KEYGATE_CONNECT_TO=${emulator.connectToAll}`,
         `client_id: ${DEMO_CLIENT_ID}`,
         // The demo app's secret is fixed and published; printing it reveals nothing.
         `client_secret: ${DEMO_CLIENT_SECRET}`,

@@ -7,16 +7,19 @@
 //   emulator.controls.rateLimitNext(1);
 //   await emulator.stop();
 import { loadCertificateAuthority } from '../pki/certs.js';
-import { loadOrCreateCa, EMULATOR_CA_NAMES } from './ca.js';
+import { loadOrCreateCa } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { defaultClients, defaultUsers } from './fixtures.js';
+import { attachGateway } from './gateway.js';
+import { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
 import { close, createHandler, listen } from './server.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorClient, EmulatorUser } from './types.js';
 
-export type { EmulatorControls, IssueTokensOptions } from './controls.js';
+export type { BotTokenInfo, EmulatorControls, IssueTokensOptions } from './controls.js';
 export type * from './types.js';
-export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { DEMO_BOT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
 export { ADMIN_ROUTES } from './admin.js';
 
 export interface EmulatorOptions {
@@ -41,8 +44,13 @@ export interface Emulator {
   caCertPem: string;
   /** Absolute path of `ca.pem`. */
   caPath: string;
-  /** `discord.com:443:127.0.0.1:<port>`, the value for KEYGATE_CONNECT_TO (and curl --connect-to). */
+  /** `discord.com:443:127.0.0.1:<port>`, for curl --connect-to (one entry). */
   connectTo: string;
+  /**
+   * The value for KEYGATE_CONNECT_TO: discord.com, gateway.discord.gg and the resume gateway host
+   * READY names, all to the emulator (curl's syntax, comma-separated).
+   */
+  connectToAll: string;
   controls: EmulatorControls;
   /** Close the server and every open connection. */
   stop(): Promise<void>;
@@ -66,8 +74,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const leaf = await (await loadCertificateAuthority(ca)).issue(EMULATOR_CA_NAMES);
+  const hosts = ['discord.com', new URL(GATEWAY_URL).host, new URL(RESUME_GATEWAY_URL).host];
+  const leaf = await (await loadCertificateAuthority(ca)).issue([...hosts, 'localhost']);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
+  const gateway = attachGateway(server, state);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -76,7 +86,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     caCertPem: ca.certPem,
     caPath: ca.caPath,
     connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
+    connectToAll: hosts.map((host) => `${host}:443:127.0.0.1:${actualPort}`).join(','),
     controls,
-    stop: () => (stopping ??= close(server)),
+    stop: () => (stopping ??= (gateway.close(), close(server))),
   };
 }

@@ -35,7 +35,7 @@ describe('keygate emulator', () => {
     expect(lines).toEqual([
       expect.stringMatching(/^origin: https:\/\/127\.0\.0\.1:\d+ \(serving discord\.com\)$/),
       `ca: ${path.join(dir, 'ca.pem')}`,
-      expect.stringMatching(/^KEYGATE_CONNECT_TO=discord\.com:443:127\.0\.0\.1:\d+$/),
+      expect.stringMatching(/^KEYGATE_CONNECT_TO=discord\.com:443:127\.0\.0\.1:(\d+),gateway\.discord\.gg:443:127\.0\.0\.1:\1,gateway-us-east1-b\.discord\.gg:443:127\.0\.0\.1:\1$/),
       'client_id: 123456789012345678',
       'client_secret: emulator-demo-secret',
     ]);

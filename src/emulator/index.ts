@@ -9,10 +9,11 @@
 import { loadCertificateAuthority } from '../pki/certs.js';
 import { loadOrCreateCa } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
-import { defaultClients, defaultUsers } from './fixtures.js';
+import { DEMO_CLIENT_ID, defaultClients, defaultUsers } from './fixtures.js';
 import { attachGateway } from './gateway.js';
 import { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
 import { close, createHandler, listen } from './server.js';
+import { attachStateFile } from './persist.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorClient, EmulatorUser } from './types.js';
 
@@ -20,6 +21,7 @@ export type { BotTokenInfo, EmulatorControls, IssueTokensOptions } from './contr
 export type * from './types.js';
 export { DEMO_BOT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
 export { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
+export { readSavedState, STATE_FILE } from './persist.js';
 export { ADMIN_ROUTES } from './admin.js';
 
 export interface EmulatorOptions {
@@ -35,6 +37,13 @@ export interface EmulatorOptions {
   users?: EmulatorUser[];
   /** The clock, in ms since the epoch (default Date.now); tests pass a fake to age codes and tokens. */
   now?: () => number;
+  /**
+   * Keep applications, redirect URIs and tokens in `<dir>/state.json` and reload them on start
+   * (`keygate emulator` does). Default false: tests and the demo start from the fixtures every time.
+   */
+  persist?: boolean;
+  /** Redirect URIs to register for the demo application (added to what the state file holds). */
+  redirectUris?: string[];
 }
 
 export interface Emulator {
@@ -56,6 +65,14 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/** The hosts the emulator answers for: the API and the gateway (and its resume host). */
+const EMULATED_HOSTS = ['discord.com', new URL(GATEWAY_URL).host, new URL(RESUME_GATEWAY_URL).host];
+
+/** KEYGATE_CONNECT_TO for an emulator on `port`: every emulated host to 127.0.0.1:<port>. */
+export function emulatorConnectTo(port: number): string {
+  return EMULATED_HOSTS.map((host) => `${host}:443:127.0.0.1:${port}`).join(',');
+}
+
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const lifetime = options.tokenLifetimeSeconds ?? 604_800;
   if (!Number.isInteger(lifetime) || lifetime < 1) {
@@ -74,9 +91,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const hosts = ['discord.com', new URL(GATEWAY_URL).host, new URL(RESUME_GATEWAY_URL).host];
-  const leaf = await (await loadCertificateAuthority(ca)).issue([...hosts, 'localhost']);
+  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost']);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
+  let stateFile: ReturnType<typeof attachStateFile> | undefined;
+  try {
+    if (options.persist) stateFile = attachStateFile(options.dir, state, actualPort);
+    for (const uri of options.redirectUris ?? []) controls.registerRedirectUri(DEMO_CLIENT_ID, uri);
+    stateFile?.flush();
+  } catch (err) {
+    await close(server);
+    throw err;
+  }
   const gateway = attachGateway(server, state);
 
   let stopping: Promise<void> | undefined;
@@ -86,8 +111,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     caCertPem: ca.certPem,
     caPath: ca.caPath,
     connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
-    connectToAll: hosts.map((host) => `${host}:443:127.0.0.1:${actualPort}`).join(','),
+    connectToAll: emulatorConnectTo(actualPort),
     controls,
-    stop: () => (stopping ??= (gateway.close(), close(server))),
+    stop: () => (stopping ??= (gateway.close(), close(server).then(() => stateFile?.flush()))),
   };
 }

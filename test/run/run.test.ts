@@ -175,6 +175,36 @@ describe('the child', () => {
     expect(() => process.kill(Number(pid), 0)).toThrow();
   });
 
+  it('a Ctrl-C in a terminal reaches the child once (the terminal signals the whole process group)', async () => {
+    // script(1) gives keygate a real pseudo-terminal as its controlling terminal, with keygate and
+    // the child in its foreground process group; the ^C byte written to it becomes SIGINT there.
+    const command = [process.execPath, bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')].map((a) => `'${a}'`).join(' ');
+    const term = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    term.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await new Promise<void>((resolve) => {
+      const check = () => out.includes('ready') && resolve();
+      term.stdout!.on('data', check);
+    });
+    term.stdin!.write('\x03');
+    const code = await new Promise<number | null>((resolve) => term.once('exit', resolve));
+    term.stdin!.end();
+    expect(out).toContain('SIGINT x1');
+    expect(out).not.toContain('SIGINT x2');
+    expect(code).toBe(0);
+  });
+
+  it('a SIGINT sent to keygate alone (no terminal) is forwarded to the child', async () => {
+    const child = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await new Promise<void>((resolve) => child.stdout!.on('data', () => out.includes('ready') && resolve()));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(out).toContain('SIGINT x1');
+    expect(code).toBe(0);
+  });
+
   it('refuses to nest inside another keygate run unless --allow-nested', async () => {
     const inner = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run`;
     const res = await run(['--', 'sh', '-c', `${inner} -- true; echo "nested exit $?"; ${inner} --allow-nested -- sh -c 'echo inner $DISCORD_ACCESS_TOKEN'`]);

@@ -225,9 +225,11 @@ Examples:
   program
     .command('emulator')
     .description('start the local Discord emulator in the foreground (for trying keygate offline)')
-    .option('--port <n>', 'HTTPS port on 127.0.0.1 (default: random)', port)
-    .option('--dir <path>', 'directory for its CA certificate (default: a temp dir)')
+    .option('--port <n>', 'HTTPS port on 127.0.0.1 (default: the last one used in --dir, else random)', port)
+    .option('--dir <path>', 'directory for its CA and state (apps, redirect URIs, tokens), kept across restarts (default: a temp dir)')
+    .option('--redirect-uri <uri>', "register a redirect URI for the demo app (repeatable), e.g. login --port 8000's", collect)
     .option('--token-lifetime <seconds>', 'access token lifetime in whole seconds', positiveInt)
+    .option('--env', 'print the export lines for the emulator in --dir and exit: eval "$(keygate emulator --dir <path> --env)"')
     .action((options) => dispatch(() => import('./commands/emulator.js'), options));
 
   return program;

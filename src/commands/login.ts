@@ -1,7 +1,7 @@
 // keygate login <provider> [--connection] [--scopes | --for-tools] [--port] [--no-browser] [--timeout] [--force]
 import { UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import { login } from '../oauth/login.js';
 import type { CommandIO } from './io.js';
 import { startSpinner } from './spinner.js';
@@ -28,7 +28,7 @@ export async function main(providerName: string, options: LoginCommandOptions, i
     scopes = plan.login_scopes;
     io.stdout(`Scopes for ${plan.tools.join(', ')}: ${scopes.join(' ') || '(none)'}\n`);
   }
-  const vault = await openVault();
+  const vault = await openStore();
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {

@@ -1,13 +1,13 @@
 // keygate logout <provider> [--connection]: revoke at the provider (a failure is a warning), delete.
 import { ConnectionNotFoundError, formatError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import { revokeToken } from '../oauth/tokens.js';
 import type { CommandIO } from './io.js';
 
 export async function main(providerName: string, options: { connection: string }, io: CommandIO): Promise<void> {
   const provider = await getProvider(providerName);
-  const vault = await openVault();
+  const vault = await openStore();
   const ref = `${provider.name}/${options.connection}`;
   const record = await vault.read(provider.name, options.connection);
   if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: 'see `keygate list`' });

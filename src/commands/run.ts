@@ -4,13 +4,13 @@ import { createTokenAccess } from '../lifecycle/index.js';
 import { loadProviders } from '../provider/index.js';
 import { parseConnectionArgs } from '../run/connections.js';
 import { runWithProxy } from '../run/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import type { CommandIO } from './io.js';
 
 export async function main(command: string[], options: { connection?: string[]; verbose?: boolean; allowNested?: boolean }, io: CommandIO): Promise<number> {
   parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
   const home = keygateHome(io.env);
-  const vault = await openVault({ home, env: io.env, stderr: io.stderr });
+  const vault = await openStore({ home, env: io.env, stderr: io.stderr });
   const providers = await loadProviders({ home });
   return runWithProxy({
     command,

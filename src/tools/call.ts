@@ -20,7 +20,7 @@ export type ToolResult =
 export interface CallOptions {
   /** The user connection to use. Default `default`. */
   connection?: string;
-  /** Default: the vault under KEYGATE_HOME, opened only when the tool needs a token. */
+  /** Default: the store KEYGATE_STORE names (the vault under KEYGATE_HOME), opened only when the tool needs a token. */
   vault?: Vault | (() => Promise<Vault>);
   /** The longest `retry_after` of a 429 that is waited out (once). Default 5000 ms. */
   maxRateLimitWaitMs?: number;
@@ -37,13 +37,25 @@ export async function callTool(provider: ProviderDefinition, toolName: string | 
   const tool = typeof toolName === 'string' ? getTool(provider, toolName) : toolName;
   const params = validateInput(tool, input);
   const url = toolUrl(provider, tool, params);
-  const vault = async () => {
+  // A store opened here is closed here (a PostgreSQL pool would keep the process alive).
+  let opened: { close(): Promise<void> } | undefined;
+  const vault = async (): Promise<Vault> => {
     if (typeof options.vault === 'function') return options.vault();
     if (options.vault) return options.vault;
-    const { openVault } = await import('../vault/index.js');
-    return openVault();
+    const { openStore } = await import('../store/index.js');
+    const store = await openStore();
+    opened = store;
+    return store;
   };
-  let credential = await selectCredential({ provider, tool, connection: options.connection, vault }, requirementFor(tool, params));
+  try {
+    return await send(provider, tool, params, url, await selectCredential({ provider, tool, connection: options.connection, vault }, requirementFor(tool, params)), options);
+  } finally {
+    await opened?.close();
+  }
+}
+
+async function send(provider: ProviderDefinition, tool: Tool, params: ToolInput, url: string, selected: ToolCredential, options: CallOptions): Promise<ToolResult> {
+  let credential = selected;
 
   let refreshed = false;
   let rateLimited = false;

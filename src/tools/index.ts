@@ -60,8 +60,16 @@ export async function listToolCoverage(provider: ProviderDefinition, options: { 
   const tools = listTools(provider);
   let meta;
   if (tools.some((t) => t.auth !== 'none')) {
-    const vault = options.vault ?? (await (await import('../vault/index.js')).openVault());
-    meta = await vault.peek(provider.name, connection);
+    if (options.vault) {
+      meta = await options.vault.peek(provider.name, connection);
+    } else {
+      const store = await (await import('../store/index.js')).openStore();
+      try {
+        meta = await store.peek(provider.name, connection);
+      } finally {
+        await store.close();
+      }
+    }
   }
   const granted = meta && meta.status !== 'revoked' ? meta.tokens.scopes : undefined;
   return {

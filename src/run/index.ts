@@ -121,7 +121,8 @@ function rulesFor(credentials: SelectedCredential[]): InjectionRule[] {
 
 /** keygate's own secrets that may sit in its environment and must not reach the child. */
 function keygateSecretVariables(providers: Map<string, ProviderDefinition>): string[] {
-  return ['KEYGATE_PASSPHRASE', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`)];
+  // KEYGATE_STORE may carry the shared database's password (postgres://user:password@host/db).
+  return ['KEYGATE_PASSPHRASE', 'KEYGATE_STORE', 'PGPASSWORD', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`)];
 }
 
 /** preload.cjs next to this file once compiled; from the sources (tests), the compiled copy in dist/. */

@@ -20,6 +20,10 @@ export function isPostgresUrl(value: string): boolean {
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const setting = storeSetting(options);
   if (setting === 'files') return openFileStore(options);
+  if (isPostgresUrl(setting)) {
+    const { openPostgresStore } = await import('./postgres/index.js');
+    return openPostgresStore(setting, options);
+  }
   // The value may hold a database password, so the message names only its scheme.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(setting)?.[0] ?? 'a value that is not a URL';
   throw new UsageError(`KEYGATE_STORE must be \`files\` or a postgres:// URL, got ${scheme}`, {

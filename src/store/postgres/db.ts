@@ -47,7 +47,13 @@ export class Database {
       throw this.translate(err);
     }
     let broken: unknown;
+    // While checked out (e.g. holding a record's lock during a token refresh) a client whose server
+    // goes away emits 'error' with nobody listening, which would crash the process. Remember it:
+    // the next query on it fails and the transaction is abandoned.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     const query: Query = async (text, values) => {
+      if (broken) throw this.translate(broken);
       try {
         return (await client.query(text, values)).rows;
       } catch (err) {
@@ -65,6 +71,7 @@ export class Database {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', onError);
       // A connection that failed mid-transaction is not returned to the pool for reuse.
       client.release(broken instanceof Error ? broken : undefined);
     }

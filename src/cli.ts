@@ -226,6 +226,25 @@ Examples:
     .option('--force', 'replace an existing file')
     .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.init })), name, options));
 
+  const store = program.command('store').description('where connections are kept: the local vault, or a PostgreSQL database shared by several hosts');
+  store
+    .command('migrate')
+    .description('move every connection to another store, without logging in again')
+    .requiredOption('--to <files|postgres://...>', 'the destination: `files` (the vault under KEYGATE_HOME) or a postgres:// URL')
+    .addHelpText(
+      'after',
+      `
+The source is the store in use (KEYGATE_STORE, default files). Each connection is
+frozen in the source, copied, then removed from the source, so it is never live in
+both with diverging refresh tokens; an interrupted run is finished by running it again.
+A shared store's master key comes from KEYGATE_PASSPHRASE or KEYGATE_KEY_FILE.
+
+Example:
+  KEYGATE_PASSPHRASE=... keygate store migrate --to postgres://keygate@db.internal/keygate
+  KEYGATE_STORE=postgres://keygate@db.internal/keygate keygate store migrate --to files`,
+    )
+    .action((options) => dispatch(() => import('./commands/store.js'), options));
+
   program
     .command('demo')
     .description('the whole product offline: log in to a local Discord emulator and run an agent through the proxy')

@@ -2,6 +2,7 @@
 // several hosts (KEYGATE_STORE=postgres://…). The PostgreSQL code and `pg` load only when chosen.
 import { UsageError } from '../errors.js';
 import { openFileStore } from './files.js';
+import { guardMoves } from './guard.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
 export * from './types.js';
@@ -18,6 +19,11 @@ export function isPostgresUrl(value: string): boolean {
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  return guardMoves(await openUnguarded(options));
+}
+
+/** The store without the guard against frozen (moving) connections: for `keygate store migrate` only. */
+export async function openUnguarded(options: OpenStoreOptions = {}): Promise<Store> {
   const setting = storeSetting(options);
   if (setting === 'files') return openFileStore(options);
   if (isPostgresUrl(setting)) {

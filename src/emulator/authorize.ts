@@ -1,8 +1,10 @@
-// GET /oauth2/authorize: Discord's consent page, auto-approved for the signed-in user.
+// GET /oauth2/authorize: Discord's consent step for the signed-in user, approved at once (consent
+// mode 'auto', for tests and the demo) or shown as a page a person answers (mode 'page', consent.ts).
 // The order of checks follows RFC 6749 §4.1.2.1: while the client or the redirect URI is in doubt
 // the user sees an error page and is never sent anywhere; once the redirect URI is trusted, every
 // other problem goes back to it as `error=...&error_description=...&state=...`.
-import { escapeHtml, redirect, reply, type Exchange } from './http.js';
+import { showConsent, errorPage as consentErrorPage } from './consent.js';
+import { redirect, type Exchange } from './http.js';
 import { KNOWN_SCOPES, RESTRICTED_SCOPES } from './scopes.js';
 
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -22,7 +24,8 @@ export function authorize(ex: Exchange): void {
   const only = client.redirect_uris.length === 1 ? client.redirect_uris[0] : undefined;
   const redirectUri = requested === null ? only : client.redirect_uris.includes(requested) ? requested : undefined;
   if (redirectUri === undefined) {
-    return errorPage(ex, 'Invalid OAuth2 redirect_uri', 'The redirect_uri is not registered for this application.');
+    const fix = requested === null ? '' : ` To register it with this emulator, restart it with --redirect-uri ${requested}.`;
+    return errorPage(ex, 'Invalid OAuth2 redirect_uri', `The redirect_uri is not registered for this application.${fix}`);
   }
 
   const stateParam = params.get('state');
@@ -57,18 +60,14 @@ export function authorize(ex: Exchange): void {
     return fail('access_denied', 'The resource owner or authorization server denied the request');
   }
 
-  const code = state.issueCode({
-    clientId,
-    userId: state.currentUserId,
-    redirectUri: requested,
-    scopes,
-    challenge,
-  });
+  const request = { clientId, userId: state.currentUserId, redirectUri: requested, scopes, challenge };
+  if (state.consentMode === 'page') return showConsent(ex, { code: request, redirectUri, state: stateParam });
+  const code = state.issueCode(request);
   redirect(ex, withParams(redirectUri, { code, state: stateParam }));
 }
 
 /** The redirect URI with parameters added; `state` is echoed verbatim, and omitted if absent. */
-function withParams(uri: string, params: Record<string, string | null>): string {
+export function withParams(uri: string, params: Record<string, string | null>): string {
   let url: URL;
   try {
     url = new URL(uri);
@@ -82,8 +81,5 @@ function withParams(uri: string, params: Record<string, string | null>): string 
 }
 
 function errorPage(ex: Exchange, title: string, detail: string): void {
-  const html =
-    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Discord</title></head>\n' +
-    `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p></body></html>\n`;
-  reply(ex, 400, html, 'text/html; charset=utf-8');
+  consentErrorPage(ex, 400, title, detail);
 }

@@ -15,6 +15,11 @@ export const CA_KEY_FILE = 'ca-key.pem';
  * directory, a CA someone added to NODE_EXTRA_CA_CERTS cannot vouch for any other site.
  */
 export const EMULATOR_CA_NAMES = ['discord.com', 'localhost'];
+/**
+ * And for 127.0.0.1 exactly: a browser, which knows nothing of KEYGATE_CONNECT_TO, reaches the
+ * consent page at https://127.0.0.1:<port>, the address `keygate login` prints for it.
+ */
+export const EMULATOR_CA_IPS = ['127.0.0.1'];
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */
@@ -30,6 +35,7 @@ export async function loadOrCreateCa(dir: string): Promise<EmulatorCa> {
     const fresh = await createCertificateAuthority({
       commonName: 'keygate Discord emulator CA',
       permittedDnsNames: EMULATOR_CA_NAMES,
+      permittedIps: EMULATOR_CA_IPS,
     });
     const created = { keyPem: ensureNewline(fresh.keyPem), certPem: ensureNewline(fresh.certPem) };
     const published = await publishExclusive(keyPath, created.keyPem + created.certPem);

@@ -20,6 +20,14 @@ export interface AuthorizationCode {
   expiresAt: number;
 }
 
+/** An authorize request waiting on the consent page: the code to issue, where to send it, the state to echo. */
+export interface PendingConsent {
+  code: Omit<AuthorizationCode, 'expiresAt'>;
+  redirectUri: string;
+  state: string | null;
+  expiresAt: number;
+}
+
 /** One authorization: what a user granted a client, and its current pair of tokens. */
 export interface Grant {
   id: string;
@@ -86,6 +94,10 @@ export class EmulatorState {
   tokenLifetimeSeconds: number;
   counters: EmulatorCounters = emptyCounters();
   denyConsents = 0;
+  /** 'auto': authorize approves at once (tests, demo); 'page': a person decides on the consent page. */
+  consentMode: 'auto' | 'page' = 'auto';
+  /** Consent pages shown and not yet answered, by their single-use id. */
+  readonly consents = new Map<string, PendingConsent>();
 
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly accessTokens = new Map<string, AccessToken>();

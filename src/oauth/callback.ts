@@ -35,7 +35,9 @@ export async function startCallbackServer(options: { port: number; state: string
 
   const server = http.createServer((req, res) => {
     res.setHeader('cache-control', 'no-store');
-    res.setHeader('referrer-policy', 'no-referrer');
+    // Not no-referrer: under it browsers send `Origin: null` with the setup form's POST, and the
+    // origin check below refuses it. same-origin still sends nothing to any other site.
+    res.setHeader('referrer-policy', 'same-origin');
     res.setHeader('x-frame-options', 'DENY');
     if (!allowedHosts.has(req.headers.host ?? '')) {
       return page(res, 421, 'Wrong host', 'This callback server only answers requests for 127.0.0.1 or localhost.');

@@ -52,7 +52,7 @@ describe('the consent page', () => {
     expect(headers['content-security-policy']).toBe(
       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:7998; frame-ancestors 'none'; base-uri 'none'",
     );
-    expect(headers).toMatchObject({ 'x-frame-options': 'DENY', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+    expect(headers).toMatchObject({ 'x-frame-options': 'DENY', 'cache-control': 'no-store', 'referrer-policy': 'same-origin' });
   });
 
   it('Authorize sends a code for what was asked (PKCE and all) and the state; the consent is single-use', async () => {

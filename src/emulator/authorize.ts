@@ -3,8 +3,10 @@
 // The order of checks follows RFC 6749 §4.1.2.1: while the client or the redirect URI is in doubt
 // the user sees an error page and is never sent anywhere; once the redirect URI is trusted, every
 // other problem goes back to it as `error=...&error_description=...&state=...`.
+import { canManage } from './bots.js';
 import { showConsent, errorPage as consentErrorPage } from './consent.js';
 import { redirect, type Exchange } from './http.js';
+import type { EmulatorState, PendingConsent } from './state.js';
 import { KNOWN_SCOPES, RESTRICTED_SCOPES } from './scopes.js';
 
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -60,10 +62,33 @@ export function authorize(ex: Exchange): void {
     return fail('access_denied', 'The resource owner or authorization server denied the request');
   }
 
-  const request = { clientId, userId: state.currentUserId, redirectUri: requested, scopes, challenge };
-  if (state.consentMode === 'page') return showConsent(ex, { code: request, redirectUri, state: stateParam });
-  const code = state.issueCode(request);
-  redirect(ex, withParams(redirectUri, { code, state: stateParam }));
+  // Adding a bot: the user picks a guild they manage (or the one guild_id names) and approves the
+  // permissions; the bot joins then, and the callback names the guild and the permissions granted.
+  let install: PendingConsent['install'];
+  if (scopes.includes('bot')) {
+    if (!client.bot) return fail('invalid_request', 'This application has no bot user.');
+    const permissions = params.get('permissions') ?? '0';
+    if (!/^\d{1,20}$/.test(permissions)) return fail('invalid_request', 'Invalid "permissions" in request.');
+    const guilds = state.users.get(state.currentUserId)?.guilds ?? [];
+    const wanted = params.get('guild_id');
+    const guild = wanted === null ? guilds.find(canManage) : guilds.find((g) => g.id === wanted);
+    if (!guild || !canManage(guild)) {
+      return fail('invalid_request', wanted === null ? 'You do not manage any server to add this bot to.' : 'You cannot add bots to that server.');
+    }
+    install = { guild, permissions };
+  }
+
+  const consent = { code: { clientId, userId: state.currentUserId, redirectUri: requested, scopes, challenge }, redirectUri, state: stateParam, install };
+  if (state.consentMode === 'page') return showConsent(ex, consent);
+  redirect(ex, approve(state, consent));
+}
+
+/** The user said yes: install the bot if one was asked for, issue the code, and build the redirect. */
+export function approve(state: EmulatorState, consent: Omit<PendingConsent, 'expiresAt'>): string {
+  const { install } = consent;
+  if (install) state.bots.install(consent.code.clientId, install.guild, install.permissions, state.now());
+  const code = state.issueCode({ ...consent.code, guildId: install?.guild.id });
+  return withParams(consent.redirectUri, { code, state: consent.state, guild_id: install?.guild.id ?? null, permissions: install?.permissions ?? null });
 }
 
 /** The redirect URI with parameters added; `state` is echoed verbatim, and omitted if absent. */

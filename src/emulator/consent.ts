@@ -12,6 +12,8 @@ import { packageRoot } from '../home.js';
 import { escapeHtml, readBody, redirect, reply, mediaType, type Exchange } from './http.js';
 import { randomToken, CODE_LIFETIME_MS, type PendingConsent } from './state.js';
 
+/** Issues the code (and adds the bot) for an approved consent; returns the redirect to the app. */
+type Approve = (state: Exchange['state'], consent: Omit<PendingConsent, 'expiresAt'>) => string;
 type WithParams = (uri: string, params: Record<string, string | null>) => string;
 
 /** Show the consent page for a validated authorize request. */
@@ -43,6 +45,7 @@ export function showConsent(ex: Exchange, request: Omit<PendingConsent, 'expires
 <ul id="scopes">
 ${items}
 </ul>
+${request.install ? `<p class="who">Adds the bot to <b id="guild">${escapeHtml(request.install.guild.name)}</b> with permissions ${escapeHtml(request.install.permissions)}</p>` : ''}
 <p class="muted small">Once you authorize, you will be redirected outside of Discord to: <span id="redirect">${escapeHtml(target.origin + target.pathname)}</span></p>
 <form method="post" action="/oauth2/authorize"><input type="hidden" name="consent" value="${id}">
 <div class="buttons"><button class="cancel" name="decision" value="cancel">Cancel</button>
@@ -53,7 +56,7 @@ ${items}
 }
 
 /** POST /oauth2/authorize: the user's decision on a consent page. */
-export async function decideConsent(ex: Exchange, withParams: WithParams): Promise<void> {
+export async function decideConsent(ex: Exchange, approve: Approve, withParams: WithParams): Promise<void> {
   const origin = ex.req.headers.origin;
   if (origin !== undefined && !isEmulatorOrigin(origin, ex)) {
     return errorPage(ex, 403, 'Forbidden', 'This consent form only accepts submissions from its own page.');
@@ -68,10 +71,7 @@ export async function decideConsent(ex: Exchange, withParams: WithParams): Promi
     return errorPage(ex, 400, 'This authorization request has expired', 'Go back to the app and start the login again.');
   }
   const decision = form.get('decision');
-  if (decision === 'authorize') {
-    const code = ex.state.issueCode(consent.code);
-    return redirect(ex, withParams(consent.redirectUri, { code, state: consent.state }), 303);
-  }
+  if (decision === 'authorize') return redirect(ex, approve(ex.state, consent), 303);
   ex.state.counters.consentsDenied++;
   redirect(ex, withParams(consent.redirectUri, { error: 'access_denied', error_description: 'The resource owner or authorization server denied the request', state: consent.state }), 303);
 }

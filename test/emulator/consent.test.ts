@@ -86,6 +86,21 @@ describe('the consent page', () => {
     expect(h.emulator.controls.counters().consentsDenied).toBe(before + 1);
   });
 
+  it('adding a bot: the page names the server, and only Authorize adds the bot', async () => {
+    const ask = { scope: 'bot', permissions: '2048', guild_id: '197038439483310086' };
+    const cancelled = await showPage(ask);
+    expect(cancelled.text).toContain('Adds the bot to <b id="guild">Keygate Lab</b> with permissions 2048');
+    expect((await decide(cancelled.id, 'cancel')).status).toBe(303);
+    expect(h.emulator.controls.installations()).toEqual([]);
+
+    const { id } = await showPage(ask);
+    const res = await decide(id, 'authorize');
+    const location = new URL(String(res.headers.location));
+    expect(location.searchParams.get('guild_id')).toBe('197038439483310086');
+    expect(location.searchParams.get('permissions')).toBe('2048');
+    expect(h.emulator.controls.installations()).toEqual([{ guild_id: '197038439483310086', guild_name: 'Keygate Lab', permissions: '2048' }]);
+  });
+
   it('refuses a submission from another origin, an unknown consent, and one older than ten minutes', async () => {
     const { id } = await showPage();
     const forged = await decide(id, 'authorize', { origin: 'https://evil.example' });

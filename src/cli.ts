@@ -66,13 +66,26 @@ export function buildProgram(): Command {
     .command('login')
     .description('connect an account: OAuth2 authorization code flow with PKCE on a loopback callback')
     .argument('<provider>', 'provider name, e.g. discord')
-    .option('--connection <name>', 'name of this connection', connectionName, 'default')
+    .option('--connection <name>', 'name of this connection (default: default; with --bot: bot)', connectionName)
+    .option('--bot', 'store a bot token instead (read from $DISCORD_BOT_TOKEN or a hidden prompt, never a flag)')
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
     .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
     .option('--no-browser', 'do not open a browser; just print the URL')
     .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
     .option('--force', 'replace an existing connected connection')
     .action((provider, options) => dispatch(() => import('./commands/login.js'), provider, options));
+
+  program
+    .command('install')
+    .description("add a bot connection's bot to a server: the install consent, on the same loopback callback as login")
+    .argument('<provider>', 'provider name, e.g. discord')
+    .option('--connection <name>', 'the bot connection (default: bot)', connectionName)
+    .option('--guild <id>', 'preselect this server and lock the choice')
+    .option('--permissions <n>', 'permission integer to request (e.g. 2048: Send Messages)', '0')
+    .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
+    .option('--no-browser', 'do not open a browser; just print the URL')
+    .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
+    .action((provider, options) => dispatch(() => import('./commands/install.js'), provider, options));
 
   program
     .command('logout')
@@ -103,6 +116,8 @@ export function buildProgram(): Command {
         'account_name',
         'created_at',
         'refreshed_at',
+        'kind',
+        'application_id',
         'access_token',
         'refresh_token',
       ]),

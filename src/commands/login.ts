@@ -1,12 +1,15 @@
 // keygate login <provider> [--connection] [--scopes] [--port] [--no-browser] [--timeout] [--force]
+//        login <provider> --bot [--connection] [--force]  (login-bot.ts)
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
 import { login } from '../oauth/login.js';
 import type { CommandIO } from './io.js';
 import { startSpinner } from './spinner.js';
 
-interface LoginCommandOptions {
-  connection: string;
+export interface LoginCommandOptions {
+  /** Default: `default`, or the provider's bot connection (`bot`) with --bot. */
+  connection?: string;
+  bot?: boolean;
   scopes?: string;
   port: number;
   browser: boolean;
@@ -15,12 +18,13 @@ interface LoginCommandOptions {
 }
 
 export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
+  if (options.bot) return (await import('./login-bot.js')).main(providerName, options, io);
   const provider = await getProvider(providerName);
   const vault = await openStore();
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {
-      connection: options.connection,
+      connection: options.connection ?? 'default',
       scopes: options.scopes?.split(/[,\s]+/).filter(Boolean),
       port: options.port,
       timeoutSeconds: options.timeout,
@@ -51,7 +55,7 @@ function hasDisplay(env: NodeJS.ProcessEnv): boolean {
   return process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
 }
 
-async function openBrowser(url: string, io: CommandIO): Promise<void> {
+export async function openBrowser(url: string, io: CommandIO): Promise<void> {
   try {
     const { default: open } = await import('open');
     const child = await Promise.race([open(url, { wait: false }), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000))]);

@@ -146,11 +146,15 @@ export function buildProgram(): Command {
       'after',
       `
 The command gets one placeholder variable per credential, never the token:
-  DISCORD_ACCESS_TOKEN        discord/default
+  DISCORD_ACCESS_TOKEN        discord/default (a user login)
   DISCORD_ACCESS_TOKEN_WORK   discord/work (with --connection discord/work)
+  DISCORD_BOT_TOKEN           discord/bot (a bot, from login --bot)
 On requests to the provider's API hosts, the proxy replaces a placeholder in
-Authorization with the real token, or adds the token when there is no
-Authorization header. Other hosts are tunnelled untouched.
+Authorization with the real token: "Bearer <user token>", "Bot <bot token>"
+(a placeholder sent with the other kind's scheme is refused). A request with
+no Authorization header gets the only credential of the run, else the
+default user connection's, else it is refused. Other hosts are tunnelled
+untouched.
 
 Example:
   keygate run -- python agent.py

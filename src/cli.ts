@@ -192,7 +192,7 @@ Example:
     .description('call one tool with validated parameters, through the vault, refresh and revocation path of the proxy')
     .argument('<provider>', 'provider name, e.g. discord')
     .argument('<tool>', 'tool name (see `keygate tools list`)')
-    .option('--connection <name>', 'connection name', connectionName, 'default')
+    .option('--connection <name>', 'connection name (default: default; for a tool that needs a bot token, the bot connection: bot)', connectionName)
     .option('--param <key=value>', 'a parameter (repeatable; a list takes a,b,c)', collect)
     .option('--input <json|->', 'parameters as a JSON object, or - to read it from stdin')
     .option('--output <file>', 'write the answer (JSON or an image) to this file')

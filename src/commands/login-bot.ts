@@ -8,7 +8,7 @@ import type { CommandIO } from './io.js';
 import type { LoginCommandOptions } from './login.js';
 
 export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
-  if (options.scopes !== undefined) throw new UsageError('--scopes does not apply to --bot', { hint: 'a bot token has no scopes; its permissions are chosen with `keygate install --permissions`' });
+  if (options.scopes !== undefined || options.forTools !== undefined) throw new UsageError('--scopes and --for-tools do not apply to --bot', { hint: 'a bot token has no scopes; its permissions are chosen with `keygate install --permissions`' });
   const provider = await getProvider(providerName);
   const bot = botDefinition(provider);
   const connection = options.connection ?? bot.default_connection;

@@ -21,9 +21,29 @@ export interface Account {
   name: string;
 }
 
+/** A guild a bot connection was installed into with `keygate install`. */
+export interface Installation {
+  guild_id: string;
+  guild_name: string;
+  /** The permission integer granted, as a decimal string (64-bit). */
+  permissions: string;
+  /** ISO 8601 UTC. */
+  installed_at: string;
+}
+
 export interface ConnectionRecord {
   provider: string;
   connection: string;
+  /**
+   * `user` (an OAuth2 login; also when absent, as in records written before bots existed) or `bot`
+   * (an application's bot token, from `keygate login <provider> --bot`: sent as `Bot <token>`, never
+   * expires, cannot be refreshed).
+   */
+  kind?: 'user' | 'bot';
+  /** Bot connections: the application the bot belongs to. */
+  application?: Account;
+  /** Bot connections: where it was installed. */
+  installations?: Installation[];
   tokens: TokenSet;
   account: Account | null;
   status: ConnectionStatus;
@@ -33,6 +53,14 @@ export interface ConnectionRecord {
   status_changed_at?: string;
   created_at: string;
   refreshed_at?: string;
+  /**
+   * Set by `keygate store migrate` (under the record's lock) before the connection is copied to
+   * another store: from then on this copy is frozen (never refreshed or served), so the two stores
+   * can never hold diverging refresh tokens. See src/store/migrate.ts.
+   */
+  moving?: { to: string; at: string };
+  /** On the copy in the destination store: where it was moved from. */
+  migrated_from?: { from: string; at: string };
 }
 
 /**

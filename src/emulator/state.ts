@@ -3,12 +3,8 @@
 // Tokens are kept only while they are live: a rotated refresh token or a revoked grant leaves the
 // maps, so every check on the hot path is one Map lookup.
 import { BotRegistry } from './bots.js';
-<<<<<<< HEAD
 import { randomToken } from './random.js';
-import type { EmulatorClient, EmulatorCounters, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
-=======
 import type { EmulatorClient, EmulatorCounters, EmulatorGuild, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
->>>>>>> main
 
 /** Codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten). */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;

@@ -9,12 +9,8 @@ import { type BodyFramer, HeadReader, HttpParseError, MAX_HEAD_BYTES, type Reque
 import { type RequestLogEntry, redactPath } from './log.js';
 import { type InterceptedAuthority, forwardHead, hostMatches, requestTarget } from './request.js';
 import { type ProxyErrorCode, errorResponse } from './responses.js';
-<<<<<<< HEAD
-import type { Decision } from './rules.js';
-import { type UpgradeHandler, ignorableUpgrade, refusalMessage } from './upgrade.js';
-=======
 import { type Decision, kindOf } from './rules.js';
->>>>>>> main
+import { type UpgradeHandler, ignorableUpgrade, refusalMessage } from './upgrade.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream.js';
 import { describeUpstreamError } from './upstream-errors.js';
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ExitCode, UsageError, exitCodeOf, formatError } from './errors.js';
+import { ExitCode, InterruptedError, UsageError, exitCodeOf, formatError } from './errors.js';
 import { packageRoot } from './home.js';
 import { processIO } from './commands/io.js';
 
@@ -76,9 +76,10 @@ export function buildProgram(): Command {
 
   program
     .command('logout')
-    .description('revoke the connection at the provider and delete it locally')
+    .description('revoke the connection at the provider and delete it locally (kept if the revocation fails)')
     .argument('<provider>', 'provider name')
     .option('--connection <name>', 'connection name', connectionName, 'default')
+    .option('--forget', 'delete the connection here even if the provider cannot be reached to revoke it')
     .action((provider, options) => dispatch(() => import('./commands/logout.js'), provider, options));
 
   program
@@ -89,7 +90,7 @@ export function buildProgram(): Command {
 
   program
     .command('get')
-    .description('print a connection, or one field of it (--field status answers not_connected when absent)')
+    .description('print a connection, or one field of it, from its stored metadata without decrypting it (`status` checks it)')
     .argument('<provider>', 'provider name')
     .option('--connection <name>', 'connection name', connectionName, 'default')
     .addOption(
@@ -109,6 +110,14 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print every non-secret field as JSON')
     .option('--reveal', 'allow printing access_token / refresh_token (refreshes first if needed)')
+    .addHelpText(
+      'after',
+      `
+get reads the stored status without decrypting the record or asking the
+provider: it is fast, but a tampered record still shows its stored status
+(--json says "verified": false). \`keygate status\` decrypts and checks live.
+--field status prints not_connected when the connection does not exist.`,
+    )
     .action((provider, options) => dispatch(() => import('./commands/get.js'), provider, options));
 
   program
@@ -208,6 +217,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     const error = err instanceof CommanderError ? fromCommander(err, program) : err;
     if (error === undefined) return;
+    if (error instanceof InterruptedError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
     process.stderr.write(`${formatError(error)}\n`);
     if (process.env.KEYGATE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeOf(error);

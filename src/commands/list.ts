@@ -1,6 +1,7 @@
 // keygate list [--json]
 import { openVault } from '../vault/index.js';
 import { describeMeta } from '../connection/describe.js';
+import { describeUnreadable } from '../connection/unreadable.js';
 import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
 
@@ -10,7 +11,7 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
   const connections = entries.map((entry) =>
     entry.record
       ? describeMeta({ ...entry.record, tokens: { ...entry.record.tokens, has_refresh_token: Boolean(entry.record.tokens.refresh_token) } })
-      : { provider: entry.provider, connection: entry.connection, status: 'unreadable', error: entry.error.message },
+      : describeUnreadable(entry.provider, entry.connection, entry.error),
   );
   const backend = entries.length ? await vault.backend() : undefined;
   if (options.json) {
@@ -22,7 +23,7 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
     return;
   }
   const rows = connections.map((c) => {
-    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', c.error];
+    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', `${c.error}; ${c.hint}`];
     return [c.provider, c.connection, c.status, c.account_name ?? '-', c.scopes || '-', c.status === 'connected' ? `expires ${relativeTime(c.expires_at)}` : (c.hint ?? '')];
   });
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'SCOPES', 'EXPIRY'], rows));

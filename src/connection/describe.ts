@@ -1,5 +1,6 @@
 // The non-secret view of a connection, shared by `get`, `list` and `status`.
 import type { ConnectionMeta } from '../vault/types.js';
+import { fixHint } from './hints.js';
 
 export interface ConnectionFields {
   provider: string;
@@ -29,11 +30,6 @@ export function describeMeta(meta: ConnectionMeta): ConnectionFields {
     account_name: meta.account?.name,
     created_at: meta.created_at,
     refreshed_at: meta.refreshed_at,
-    hint: meta.status === 'connected' ? undefined : loginHint(meta.provider, meta.connection, true),
+    hint: fixHint(meta.provider, meta.connection, meta.status),
   };
-}
-
-export function loginHint(provider: string, connection: string, force = false): string {
-  const conn = connection === 'default' ? '' : ` --connection ${connection}`;
-  return `run keygate login ${provider}${conn}${force ? ' --force' : ''}`;
 }

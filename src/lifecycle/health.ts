@@ -2,14 +2,17 @@
 // endpoint, and on a 401 try one refresh; a 401 after that refresh means the grant is revoked.
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
+import { fixHint } from '../connection/hints.js';
 import { apiGet } from '../oauth/account.js';
 import { afterUnauthorized, freshRecord } from './index.js';
 
 export interface Health {
   provider: string;
   connection: string;
-  status: ConnectionRecord['status'];
+  status: ConnectionRecord['status'] | 'unreadable';
   healthy: boolean;
+  /** The command that fixes an unhealthy connection. */
+  hint?: string;
   detail: string;
   scopes: string[];
   expires_at?: string;
@@ -24,6 +27,7 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
     connection,
     status: record.status,
     healthy: record.status === 'connected',
+    hint: fixHint(provider.name, connection, record.status),
     detail,
     scopes: record.tokens.scopes,
     expires_at: record.tokens.expires_at,
@@ -48,8 +52,10 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
       return result(record.status_reason ?? 'revoked', true);
     }
   }
-  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true), healthy: false };
-  const body = answer.body as { scopes?: unknown; expires?: unknown } | undefined;
+  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true), healthy: false, hint: 'try again shortly; the provider may be having trouble' };
+  const body = answer.body as { scopes?: unknown } | undefined;
   const scopes = Array.isArray(body?.scopes) ? body.scopes.map(String) : record.tokens.scopes;
-  return { ...result('token accepted by the provider', true), scopes, expires_at: typeof body?.expires === 'string' ? new Date(body.expires).toISOString() : record.tokens.expires_at };
+  // expires_at stays the record's: the provider's `expires` is computed on its side of the clock and
+  // differed by milliseconds from what `get` and `list` print for the same token.
+  return { ...result('token accepted by the provider', true), scopes };
 }

@@ -5,6 +5,7 @@
 // Placeholder variables: the provider's `placeholder_env` for its default connection, with
 // `_<CONNECTION>` appended for others (discord/work → DISCORD_ACCESS_TOKEN_WORK; `-` becomes `_`).
 import { randomBytes } from 'node:crypto';
+import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, ProviderError, UsageError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
@@ -89,9 +90,8 @@ async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, Provi
     const definition = providers.get(provider);
     if (!definition) throw new ProviderError(`unknown provider "${provider}" in --connection ${provider}/${connection}`, { hint: `known providers: ${[...providers.keys()].join(', ') || 'none'}` });
     const record = await vault.read(provider, connection);
-    const login = `keygate login ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}`;
-    if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: `run \`${login}\`` });
-    if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: `run \`${login} --force\`` });
+    if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: fixHint(provider, connection, 'not_connected') });
+    if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: fixHint(provider, connection, 'revoked') });
     secrets.push(...tokenValues(record));
     out.push(credentialFor(definition, connection));
   }

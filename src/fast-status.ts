@@ -11,6 +11,9 @@ import { parseRecordFile } from './vault/record-file.js';
 export function fastStatus(argv: readonly string[]): boolean {
   const request = parse(argv);
   if (!request) return false;
+  // A shared store (KEYGATE_STORE=postgres://…) is not in these files: the full CLI asks it.
+  const store = process.env.KEYGATE_STORE?.trim();
+  if (store && store !== 'files') return false;
   const home = keygateHome();
   if (inspectHome(home)) return false; // an unsafe or broken home: the full CLI refuses it, with why
   if (request.provider === 'schema' || !fs.existsSync(path.join(packageRoot, 'providers', `${request.provider}.json`))) return false;

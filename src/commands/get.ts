@@ -2,7 +2,7 @@
 import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import { describeMeta, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
 
@@ -23,7 +23,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
     });
   }
   const provider = await getProvider(providerName);
-  const vault = await openVault();
+  const vault = await openStore();
   const meta = await vault.peek(provider.name, options.connection);
   const ref = `${provider.name}/${options.connection}`;
 

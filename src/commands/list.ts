@@ -1,12 +1,12 @@
 // keygate list [--json]
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import { describeMeta } from '../connection/describe.js';
 import { describeUnreadable } from '../connection/unreadable.js';
 import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
 
 export async function main(options: { json?: boolean }, io: CommandIO): Promise<void> {
-  const vault = await openVault();
+  const vault = await openStore();
   const entries = await vault.list();
   const connections = entries.map((entry) =>
     entry.record
@@ -15,7 +15,7 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
   );
   const backend = entries.length ? await vault.backend() : undefined;
   if (options.json) {
-    io.stdout(`${JSON.stringify({ vault: { home: vault.home, key_backend: backend ?? null }, connections }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ vault: { home: vault.home, store: vault.kind, location: vault.location, key_backend: backend ?? null }, connections }, null, 2)}\n`);
     return;
   }
   if (connections.length === 0) {
@@ -27,5 +27,5 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
     return [c.provider, c.connection, c.status, c.account_name ?? '-', c.scopes || '-', c.status === 'connected' ? `expires ${relativeTime(c.expires_at)}` : (c.hint ?? '')];
   });
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'SCOPES', 'EXPIRY'], rows));
-  io.stdout(`\nVault: ${vault.home} (master key: ${backend})\n`);
+  io.stdout(`\nVault: ${vault.location} (master key: ${backend})\n`);
 }

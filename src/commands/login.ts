@@ -1,6 +1,6 @@
 // keygate login <provider> [--connection] [--scopes] [--port] [--no-browser] [--timeout] [--force]
 import { getProvider } from '../provider/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import { login } from '../oauth/login.js';
 import type { CommandIO } from './io.js';
 import { startSpinner } from './spinner.js';
@@ -16,7 +16,7 @@ interface LoginCommandOptions {
 
 export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
   const provider = await getProvider(providerName);
-  const vault = await openVault();
+  const vault = await openStore();
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {

@@ -4,14 +4,14 @@
 // A record keygate cannot read holds no usable token to revoke with, so it is removed, saying so.
 import { ConnectionNotFoundError, KeygateError, ProviderRequestError, UsageError, VaultError, formatError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { logoutCommand } from '../connection/hints.js';
 import type { ConnectionRecord } from '../vault/types.js';
 import type { CommandIO } from './io.js';
 
 export async function main(providerName: string, options: { connection: string; forget?: boolean }, io: CommandIO): Promise<void> {
   const provider = await getProvider(providerName);
-  const vault = await openVault();
+  const vault = await openStore();
   const ref = `${provider.name}/${options.connection}`;
   let record: ConnectionRecord | undefined;
   try {
@@ -38,7 +38,7 @@ export async function main(providerName: string, options: { connection: string; 
 }
 
 /** Revokes the grant; returns why it could not, or undefined on success. */
-async function revoke(provider: Awaited<ReturnType<typeof getProvider>>, vault: Awaited<ReturnType<typeof openVault>>, record: ConnectionRecord): Promise<Error | undefined> {
+async function revoke(provider: Awaited<ReturnType<typeof getProvider>>, vault: Store, record: ConnectionRecord): Promise<Error | undefined> {
   const client = await vault.readClient(provider.name).catch((err: unknown) => err as Error);
   if (client instanceof Error) return client;
   if (!client) return new KeygateError('no stored client credentials to revoke with');

@@ -1,17 +1,23 @@
 // keygate run [--connection <provider>/<name>]... [--verbose] [--allow-nested] -- <command...>
 import { keygateHome } from '../home.js';
 import { createTokenAccess } from '../lifecycle/index.js';
-import { loadProviders } from '../provider/index.js';
+import { loadProviderCatalog } from '../provider/index.js';
 import { parseConnectionArgs } from '../run/connections.js';
 import { runWithProxy } from '../run/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import type { CommandIO } from './io.js';
 
 export async function main(command: string[], options: { connection?: string[]; verbose?: boolean; allowNested?: boolean }, io: CommandIO): Promise<number> {
-  parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
+  const refs = parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
   const home = keygateHome(io.env);
-  const vault = await openVault({ home, env: io.env, stderr: io.stderr });
-  const providers = await loadProviders({ home });
+  const { providers, broken } = await loadProviderCatalog({ home });
+  // A broken provider file stops the run only when that provider was asked for by name.
+  for (const ref of refs) {
+    const err = broken.get(ref.provider);
+    if (err) throw err;
+  }
+  if (refs.length === 0) for (const [name, err] of broken) io.stderr(`keygate: provider ${name} is skipped: ${err.message}\n`);
+  const vault = await openStore({ home, env: io.env, stderr: io.stderr });
   return runWithProxy({
     command,
     home,

@@ -1,7 +1,7 @@
 // keygate status [provider] [--connection] [--json]: live health; exit 5 if any is expired/revoked/unreadable.
 import { ConnectionNotFoundError, ExitCode } from '../errors.js';
 import { getProvider } from '../provider/index.js';
-import { openVault } from '../vault/index.js';
+import { openStore } from '../store/index.js';
 import { checkHealth, type Health } from '../lifecycle/health.js';
 import { fixHint } from '../connection/hints.js';
 import { describeUnreadable } from '../connection/unreadable.js';
@@ -9,7 +9,7 @@ import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
 
 export async function main(providerName: string | undefined, options: { connection?: string; json?: boolean }, io: CommandIO): Promise<number> {
-  const vault = await openVault();
+  const vault = await openStore();
   const only = providerName ? (await getProvider(providerName)).name : undefined;
   const targets = (await vault.list()).filter((e) => (!only || e.provider === only) && (!options.connection || e.connection === options.connection));
   if (targets.length === 0) {

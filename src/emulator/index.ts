@@ -9,14 +9,16 @@
 import { loadCertificateAuthority } from '../pki/certs.js';
 import { loadOrCreateCa, EMULATOR_CA_NAMES } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
-import { defaultClients, defaultUsers } from './fixtures.js';
+import { DEMO_CLIENT_ID, defaultClients, defaultUsers } from './fixtures.js';
 import { close, createHandler, listen } from './server.js';
+import { attachStateFile } from './persist.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorClient, EmulatorUser } from './types.js';
 
 export type { EmulatorControls, IssueTokensOptions } from './controls.js';
 export type * from './types.js';
 export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { readSavedState, STATE_FILE } from './persist.js';
 export { ADMIN_ROUTES } from './admin.js';
 
 export interface EmulatorOptions {
@@ -32,6 +34,13 @@ export interface EmulatorOptions {
   users?: EmulatorUser[];
   /** The clock, in ms since the epoch (default Date.now); tests pass a fake to age codes and tokens. */
   now?: () => number;
+  /**
+   * Keep applications, redirect URIs and tokens in `<dir>/state.json` and reload them on start
+   * (`keygate emulator` does). Default false: tests and the demo start from the fixtures every time.
+   */
+  persist?: boolean;
+  /** Redirect URIs to register for the demo application (added to what the state file holds). */
+  redirectUris?: string[];
 }
 
 export interface Emulator {
@@ -68,6 +77,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const ca = await loadOrCreateCa(options.dir);
   const leaf = await (await loadCertificateAuthority(ca)).issue(EMULATOR_CA_NAMES);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
+  let stateFile: ReturnType<typeof attachStateFile> | undefined;
+  try {
+    if (options.persist) stateFile = attachStateFile(options.dir, state, actualPort);
+    for (const uri of options.redirectUris ?? []) controls.registerRedirectUri(DEMO_CLIENT_ID, uri);
+    stateFile?.flush();
+  } catch (err) {
+    await close(server);
+    throw err;
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -77,6 +95,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     caPath: ca.caPath,
     connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
     controls,
-    stop: () => (stopping ??= close(server)),
+    stop: () => (stopping ??= close(server).then(() => stateFile?.flush())),
   };
 }

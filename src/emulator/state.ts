@@ -41,6 +41,22 @@ export interface AccessToken {
 
 export type Fault = { kind: 'rate-limit'; retryAfter: number } | { kind: 'fail'; status: number };
 
+/** The state file's shape (persist.ts). Field names are snake_case, like the rest of the emulator's JSON. */
+export interface StateSnapshot {
+  version: 1;
+  /** Last id number used for grants and tokens, so ids stay unique across restarts. */
+  sequence: number;
+  clients: EmulatorClient[];
+  grants: Array<{
+    id: string;
+    client_id: string;
+    user_id: string;
+    scopes: string[];
+    access_token: { id: string; value: string; expires_at: number } | null;
+    refresh_token: string | null;
+  }>;
+}
+
 interface PendingFault {
   remaining: number;
   routes: FaultRoutes;
@@ -80,6 +96,8 @@ export class EmulatorState {
   private sequence = 0;
   private log: Array<{ at: number; method: string; path: string; status: number; tokenId: string | null }> = [];
   private logStart = 0;
+  /** Called after every change worth keeping across restarts (clients, grants, tokens); see persist.ts. */
+  onChange: () => void = () => {};
 
   constructor(
     clients: EmulatorClient[],
@@ -97,12 +115,16 @@ export class EmulatorState {
 
   addClient(client: EmulatorClient): void {
     this.clients.set(client.client_id, { ...client, redirect_uris: [...client.redirect_uris] });
+    this.onChange();
   }
 
   registerRedirectUri(clientId: string, uri: string): void {
     const client = this.clients.get(clientId);
     if (!client) throw new Error(`no client \`${clientId}\` is registered`);
-    if (!client.redirect_uris.includes(uri)) client.redirect_uris.push(uri);
+    if (!client.redirect_uris.includes(uri)) {
+      client.redirect_uris.push(uri);
+      this.onChange();
+    }
   }
 
   /** The client if the secret is right, else null. */
@@ -186,6 +208,7 @@ export class EmulatorState {
   expireAllTokens(): void {
     const past = this.now() - 1000;
     for (const token of this.accessTokens.values()) token.expiresAt = past;
+    this.onChange();
   }
 
   revokeAll(): void {
@@ -234,6 +257,46 @@ export class EmulatorState {
     this.logStart = 0;
   }
 
+  /** What survives a restart: applications (with their redirect URIs) and live grants with their tokens. */
+  snapshot(): StateSnapshot {
+    return {
+      version: 1,
+      sequence: this.sequence,
+      clients: [...this.clients.values()],
+      grants: [...this.grants].map((g) => ({
+        id: g.id,
+        client_id: g.clientId,
+        user_id: g.userId,
+        scopes: g.scopes,
+        access_token: g.access && { id: g.access.id, value: g.access.value, expires_at: g.access.expiresAt },
+        refresh_token: g.refreshToken,
+      })),
+    };
+  }
+
+  /** Load a snapshot over the configured data: its clients replace those of the same id. */
+  restore(snapshot: StateSnapshot): void {
+    for (const client of snapshot.clients) this.clients.set(client.client_id, { ...client, redirect_uris: [...client.redirect_uris] });
+    for (const saved of snapshot.grants) {
+      const grant: Grant = {
+        id: saved.id,
+        clientId: saved.client_id,
+        userId: saved.user_id,
+        scopes: saved.scopes,
+        scopeSet: new Set(saved.scopes),
+        access: null,
+        refreshToken: saved.refresh_token,
+      };
+      if (saved.access_token) {
+        grant.access = { id: saved.access_token.id, value: saved.access_token.value, grant, expiresAt: saved.access_token.expires_at };
+        this.accessTokens.set(grant.access.value, grant.access);
+      }
+      if (grant.refreshToken) this.refreshTokens.set(grant.refreshToken, grant);
+      this.grants.add(grant);
+    }
+    this.sequence = Math.max(this.sequence, snapshot.sequence);
+  }
+
   private issueTokens(grant: Grant): TokenResponse {
     if (grant.access) this.accessTokens.delete(grant.access.value);
     if (grant.refreshToken) this.refreshTokens.delete(grant.refreshToken);
@@ -248,6 +311,7 @@ export class EmulatorState {
     grant.refreshToken = refreshToken;
     this.accessTokens.set(access.value, access);
     this.refreshTokens.set(refreshToken, grant);
+    this.onChange();
     return {
       access_token: access.value,
       token_type: 'Bearer',
@@ -263,6 +327,7 @@ export class EmulatorState {
     grant.access = null;
     grant.refreshToken = null;
     this.grants.delete(grant);
+    this.onChange();
   }
 }
 

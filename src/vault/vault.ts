@@ -36,6 +36,11 @@ export class FileVault implements Vault {
     return this.keys.backend();
   }
 
+  /** Unlock the master key and check it against vault.json's key-check value; touches no record. */
+  async checkKey(): Promise<void> {
+    await this.keys.masterKey();
+  }
+
   async peek(provider: string, connection: string): Promise<ConnectionMeta | undefined> {
     return (await this.load(connectionId(provider, connection)))?.meta as ConnectionMeta | undefined;
   }

@@ -1,0 +1,28 @@
+// Opens the store the user chose: the local file vault (default) or a PostgreSQL database shared by
+// several hosts (KEYGATE_STORE=postgres://…). The PostgreSQL code and `pg` load only when chosen.
+import { UsageError } from '../errors.js';
+import { openFileStore } from './files.js';
+import type { OpenStoreOptions, Store } from './types.js';
+
+export * from './types.js';
+
+/** What KEYGATE_STORE (or the option) names: `files`, or a postgres URL. */
+export function storeSetting(options: OpenStoreOptions = {}): string {
+  const env = options.env ?? process.env;
+  const value = (options.store ?? env.KEYGATE_STORE ?? '').trim();
+  return value === '' ? 'files' : value;
+}
+
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const setting = storeSetting(options);
+  if (setting === 'files') return openFileStore(options);
+  // The value may hold a database password, so the message names only its scheme.
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(setting)?.[0] ?? 'a value that is not a URL';
+  throw new UsageError(`KEYGATE_STORE must be \`files\` or a postgres:// URL, got ${scheme}`, {
+    hint: 'unset it to use the local vault, or set it to postgres://user@host/db',
+  });
+}

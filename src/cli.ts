@@ -129,6 +129,15 @@ provider: it is fast, but a tampered record still shows its stored status
     .action((provider, options) => dispatch(() => import('./commands/status.js'), provider, options));
 
   program
+    .command('doctor')
+    .description('check set-up, client credentials, redirect URI, clock and every connection, each with its fix (exit 1 if one fails)')
+    .argument('[provider]', 'only this provider (default: every provider with a connection or client credentials)')
+    .option('--connection <name>', 'only this connection', connectionName)
+    .option('--port <n>', 'the login callback port to check and build the redirect URI from', port, 7998)
+    .option('--json', 'print one JSON document')
+    .action((provider, options) => dispatch(() => import('./commands/doctor.js'), provider, options));
+
+  program
     .command('run')
     .description('run a command behind a proxy that injects credentials; the command sees only placeholders')
     .argument('<command...>', 'the command to run, after --')

@@ -1,7 +1,7 @@
 // Are these client credentials right? Asked of the provider's token endpoint with the client-
 // credentials grant, so neither a browser nor a user is involved. RFC 6749 §5.2: a failed client
-// authentication is `invalid_client`; any other refusal (a scope, the grant type) comes after the
-// client was authenticated, so the id and secret are right even then.
+// authentication is `invalid_client`; a refused scope comes after the client was authenticated, so
+// the id and secret are right even then. A refused grant type may come first (Discord's order).
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ClientCredentials } from '../vault/types.js';
 import { OAuthError, clientCredentialsGrant, revokeToken } from './tokens.js';
@@ -24,6 +24,10 @@ export async function checkClient(provider: ProviderDefinition, client: ClientCr
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;
     if (err.code === 'invalid_client') return { verdict: 'invalid', detail: `${provider.display_name} does not accept client id ${client.client_id} with this secret (invalid_client)` };
+    // Discord checks the grant type before the client, so these say nothing about the credentials.
+    if (err.code === 'unsupported_grant_type' || err.code === 'unauthorized_client') {
+      return { verdict: 'unchecked', detail: `${provider.display_name} does not offer the client-credentials grant to this app (${err.code}), so the secret is checked at login` };
+    }
     return { verdict: 'valid', detail: `${provider.display_name} authenticated client id ${client.client_id} (the check grant itself answered ${err.code})` };
   }
 }

@@ -1,6 +1,7 @@
 // Finds the master key: from the backend recorded in vault.json, or, on first use, by choosing one
 // (OS keychain, else KEYGATE_PASSPHRASE, else a key file) and recording it.
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import { VaultError } from '../errors.js';
 import { readIfExists, removeStaleTemps, writeFileAtomic } from './atomic.js';
@@ -75,6 +76,7 @@ export class KeySource {
       const bytes = await readIfExists(this.o.layout.keyFile);
       if (!bytes) throw new VaultError(`master key file ${this.o.layout.keyFile} is missing`, { hint: 'restore it from a backup; without it the vault cannot be decrypted' });
       if (bytes.length !== KEY_BYTES) throw new VaultError(`master key file ${this.o.layout.keyFile} is damaged (not ${KEY_BYTES} bytes)`, { hint: 'restore it from a backup' });
+      await this.refuseOpenKeyFile();
       return bytes;
     }
     const account = config.keychain!.account;
@@ -150,6 +152,18 @@ export class KeySource {
     await removeStaleTemps(file);
     await writeFileAtomic(file, key);
     return key;
+  }
+
+  /** As ssh refuses a private key others can read: a key file with group/other bits is not used. */
+  private async refuseOpenKeyFile(): Promise<void> {
+    if (process.platform === 'win32') return;
+    const file = this.o.layout.keyFile;
+    const mode = (await fs.stat(file)).mode & 0o777;
+    if (mode & 0o077) {
+      throw new VaultError(`master key file ${file} is readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); keygate refuses it, as ssh does`, {
+        hint: `run \`chmod 600 ${file}\``,
+      });
+    }
   }
 
   private keychain(): Promise<BoundedKeychain> {

@@ -130,6 +130,13 @@ provider: it is fast, but a tampered record still shows its stored status
     .option('--json', 'print one JSON document')
     .action((provider, options) => dispatch(() => import('./commands/status.js'), provider, options));
 
+  const vault = program.command('vault').description('manage the vault itself');
+  vault
+    .command('reset')
+    .description('set the vault aside (renamed, never deleted) and start a fresh one, e.g. after losing the master key')
+    .option('--yes', 'do not ask for confirmation (needed without a terminal)')
+    .action((options) => dispatch(() => import('./commands/vault.js').then((m) => ({ main: m.reset })), options));
+
   program
     .command('doctor')
     .description('check set-up, client credentials, redirect URI, clock and every connection, each with its fix (exit 1 if one fails)')

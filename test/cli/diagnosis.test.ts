@@ -58,6 +58,21 @@ describe('network diagnoses', () => {
   });
 });
 
+describe('advice that works', () => {
+  it('the access_denied hint keeps --connection, and running it connects', async () => {
+    const home = tempHome();
+    session.emulator.controls.denyNextConsent();
+    const denied = await session.login(home, ['--connection', 'work'], async (url) => {
+      await session.browser.visit(await session.browser.authorize(url));
+    });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^keygate: Discord did not authorize the login: access_denied .* — run `keygate login discord --connection work` again and approve access\n$/);
+    const again = await session.login(home, ['--connection', 'work']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('Connected discord/work as alice');
+  });
+});
+
 describe('KEYGATE_HOME and provider files', () => {
   it('a KEYGATE_HOME that is a file is a usage error for list, status, get, run and login', async () => {
     const dir = tempHome();

@@ -3,7 +3,7 @@ import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
-import { describeMeta, type ConnectionFields } from '../connection/describe.js';
+import { describeInstallations, describeMeta, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
 
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
@@ -41,7 +41,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
     const record = await freshRecord(vault, provider, options.connection);
     if (record.status !== 'connected') {
       throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, {
-        hint: fixHint(provider.name, options.connection, record.status),
+        hint: fixHint(provider.name, options.connection, record.status, record.kind ?? 'user'),
       });
     }
     const value = options.field === 'access_token' ? record.tokens.access_token : record.tokens.refresh_token;
@@ -64,7 +64,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   io.stdout(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k.padEnd(width)}  ${v}`)
+      .map(([k, v]) => `${k.padEnd(width)}  ${Array.isArray(v) ? describeInstallations(v) : v}`)
       .join('\n') + '\n',
   );
 }

@@ -23,6 +23,12 @@ export async function main(providerName: string, options: { connection: string; 
     return;
   }
   if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: 'see `keygate list`' });
+  if (record.kind === 'bot') {
+    // Discord has no API to revoke a bot token: only Reset Token in the Developer Portal ends it.
+    await vault.delete(provider.name, options.connection);
+    io.stdout(`Logged out ${ref} (deleted locally; a bot token cannot be revoked by API: reset it in the Developer Portal to end it)\n`);
+    return;
+  }
 
   const failure = provider.oauth2.revocation_url ? await revoke(provider, vault, record) : undefined;
   if (failure && !options.forget) {

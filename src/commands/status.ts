@@ -20,7 +20,7 @@ export async function main(providerName: string | undefined, options: { connecti
   for (const entry of targets) {
     if (entry.error) {
       const unreadable = describeUnreadable(entry.provider, entry.connection, entry.error);
-      results.push({ ...unreadable, healthy: false, detail: unreadable.error, scopes: [], checked_live: false });
+      results.push({ ...unreadable, kind: 'user', healthy: false, detail: unreadable.error, scopes: [], checked_live: false });
       continue;
     }
     results.push(await checkHealth(vault, await getProvider(entry.provider), entry.connection));
@@ -39,7 +39,7 @@ export async function main(providerName: string | undefined, options: { connecti
     r.connection,
     r.status,
     r.account_name ?? '-',
-    r.status === 'connected' ? `expires ${relativeTime(r.expires_at)}` : '-',
+    r.status !== 'connected' ? '-' : r.kind === 'bot' ? 'never (bot)' : `expires ${relativeTime(r.expires_at)}`,
     r.healthy || !r.hint ? r.detail : `${r.detail}; ${r.hint}`,
   ]);
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'EXPIRY', 'DETAIL'], rows));

@@ -23,8 +23,14 @@ export function logoutCommand(provider: string, connection: string, options: { f
   return `keygate logout ${provider}${connectionFlag(connection)}${options.forget ? ' --forget' : ''}`;
 }
 
+/** A bot connection is logged in with `--bot`; its default connection is named `bot`. */
+export function botLoginCommand(provider: string, connection: string, options: { force?: boolean } = {}): string {
+  return `keygate login ${provider} --bot${connection === 'bot' ? '' : ` --connection ${connection}`}${options.force ? ' --force' : ''}`;
+}
+
 /** The command that gets this connection working again, or undefined when it works. */
-export function fixCommand(provider: string, connection: string, state: ConnectionState): string | undefined {
+export function fixCommand(provider: string, connection: string, state: ConnectionState, kind: 'user' | 'bot' = 'user'): string | undefined {
+  if (kind === 'bot') return state === 'connected' ? undefined : botLoginCommand(provider, connection, { force: state === 'unreadable' });
   switch (state) {
     case 'connected':
       return undefined;
@@ -36,8 +42,10 @@ export function fixCommand(provider: string, connection: string, state: Connecti
 }
 
 /** The hint text after the em dash: "run `keygate login discord --connection work`". */
-export function fixHint(provider: string, connection: string, state: ConnectionState): string | undefined {
-  const command = fixCommand(provider, connection, state);
+export function fixHint(provider: string, connection: string, state: ConnectionState, kind: 'user' | 'bot' = 'user'): string | undefined {
+  const command = fixCommand(provider, connection, state, kind);
+  // A bot token cannot be refreshed: a revoked one was reset, and only a new one brings it back.
+  if (command && kind === 'bot' && state !== 'not_connected') return `reset the token in the Developer Portal (Bot → Reset Token), then run \`${command}\``;
   return command && `run \`${command}\``;
 }
 

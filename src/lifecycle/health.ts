@@ -76,7 +76,7 @@ async function checkBot(vault: Vault, provider: ProviderDefinition, record: Conn
     const stored = await vault.update(provider.name, record.connection, (current) =>
       current && current.tokens.access_token === record.tokens.access_token ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() } : current,
     );
-    return { ...result(reason, true), status: stored?.status ?? 'revoked', healthy: false };
+    return { ...result(reason, true), status: stored?.status ?? 'revoked', healthy: false, hint: fixHint(provider.name, record.connection, 'revoked', 'bot') };
   }
   if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${spec.path}`, true), healthy: false };
   return result('bot token accepted by the provider', true);

@@ -34,7 +34,7 @@
  * which tool needs each scope; loginCommand() the command that adds scopes.
  */
 import type { ProviderDefinition } from '../provider/types.js';
-import type { Vault } from '../vault/types.js';
+import type { ConnectionMeta, Vault } from '../vault/types.js';
 import { listTools, type Tool } from './catalogue.js';
 import { coverage, type Coverage } from './scopes.js';
 
@@ -58,7 +58,7 @@ export interface ToolListing {
 export async function listToolCoverage(provider: ProviderDefinition, options: { connection?: string; vault?: Vault } = {}): Promise<ToolListing> {
   const connection = options.connection ?? 'default';
   const tools = listTools(provider);
-  let meta;
+  let meta: ConnectionMeta | undefined;
   if (tools.some((t) => t.auth !== 'none')) {
     if (options.vault) {
       meta = await options.vault.peek(provider.name, connection);
@@ -77,6 +77,6 @@ export async function listToolCoverage(provider: ProviderDefinition, options: { 
     connection,
     status: meta?.status ?? 'not_connected',
     granted: meta?.tokens.scopes ?? [],
-    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, providerName: provider.name }) })),
+    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, providerName: provider.name, unavailable: meta ? `connection ${meta.status}` : 'not connected' }) })),
   };
 }

@@ -3,7 +3,7 @@
 // in words, per the MCP spec ("errors originating from the tool should be reported inside the
 // result object"), so the model sees them; the message text comes from the closed error set and
 // never holds a secret.
-import { KeygateError, formatError } from '../errors.js';
+import { formatError } from '../errors.js';
 import type { ToolResult } from '../tools/index.js';
 
 export interface McpToolResult {
@@ -25,7 +25,5 @@ export function toolResult(result: ToolResult): McpToolResult {
 
 /** An error as a tool result: `<what> — <what to do>`, without the `keygate:` prefix. */
 export function errorResult(err: unknown): McpToolResult {
-  const line = formatError(err).replace(/^keygate: /, '');
-  const text = err instanceof KeygateError ? line : `${line}`;
-  return { content: [{ type: 'text', text }], isError: true };
+  return { content: [{ type: 'text', text: formatError(err).replace(/^keygate: /, '') }], isError: true };
 }

@@ -59,24 +59,31 @@ export async function listToolCoverage(provider: ProviderDefinition, options: { 
   const connection = options.connection ?? 'default';
   const tools = listTools(provider);
   let meta: ConnectionMeta | undefined;
+  let botMeta: ConnectionMeta | undefined;
   if (tools.some((t) => t.auth !== 'none')) {
+    // Bot tools use the provider's default bot connection (metadata only: no master key).
+    const peek = async (vault: Pick<Vault, 'peek'>) => {
+      meta = await vault.peek(provider.name, connection);
+      if (provider.bot) botMeta = await vault.peek(provider.name, provider.bot.default_connection);
+    };
     if (options.vault) {
-      meta = await options.vault.peek(provider.name, connection);
+      await peek(options.vault);
     } else {
       const store = await (await import('../store/index.js')).openStore();
       try {
-        meta = await store.peek(provider.name, connection);
+        await peek(store);
       } finally {
         await store.close();
       }
     }
   }
+  const bot = botMeta?.kind === 'bot' && botMeta.status === 'connected';
   const granted = meta && meta.status !== 'revoked' ? meta.tokens.scopes : undefined;
   return {
     provider: provider.name,
     connection,
     status: meta?.status ?? 'not_connected',
     granted: meta?.tokens.scopes ?? [],
-    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, providerName: provider.name, unavailable: meta ? `connection ${meta.status}` : 'not connected' }) })),
+    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, bot, providerName: provider.name, unavailable: meta ? `connection ${meta.status}` : 'not connected' }) })),
   };
 }

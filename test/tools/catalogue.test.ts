@@ -57,7 +57,7 @@ describe('the 16 Discord tools', () => {
     const before = apiCalls();
     const r = await call('get_user', 'user_id=80351110224678913');
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/get_user with these parameters needs a Discord bot connection, and there is none — run `keygate login discord --bot`/);
+    expect(r.stderr).toMatch(/get_user with these parameters needs a Discord bot connection, and discord\/bot is not connected — run `keygate login discord --bot`/);
     expect(apiCalls()).toBe(before);
   });
 

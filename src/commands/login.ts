@@ -1,4 +1,5 @@
 // keygate login <provider> [--connection] [--scopes] [--port] [--no-browser] [--timeout] [--force]
+import { setting } from '../config/index.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
 import { login } from '../oauth/login.js';
@@ -8,13 +9,21 @@ import { startSpinner } from './spinner.js';
 interface LoginCommandOptions {
   connection: string;
   scopes?: string;
-  port: number;
-  browser: boolean;
-  timeout: number;
+  /** Undefined when the flag was not given: then the setting decides (see src/config/). */
+  port?: number;
+  browser?: boolean;
+  timeout?: number;
   force?: boolean;
 }
 
-export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
+export async function main(providerName: string, flags: LoginCommandOptions, io: CommandIO): Promise<void> {
+  // Settings first: a bad KEYGATE_LOGIN_PORT is a usage error before any file is read.
+  const options = {
+    ...flags,
+    port: setting('login.port', { flag: flags.port, env: io.env }),
+    browser: setting('login.open_browser', { flag: flags.browser, env: io.env }),
+    timeout: setting('login.timeout', { flag: flags.timeout, env: io.env }),
+  };
   const provider = await getProvider(providerName);
   const vault = await openStore();
   let stopSpinner: (() => void) | undefined;

@@ -7,7 +7,7 @@
 //   emulator.controls.rateLimitNext(1);
 //   await emulator.stop();
 import { loadCertificateAuthority } from '../pki/certs.js';
-import { loadOrCreateCa, EMULATOR_CA_NAMES } from './ca.js';
+import { loadOrCreateCa, EMULATOR_HOSTS } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { DEMO_CLIENT_ID, defaultClients, defaultUsers } from './fixtures.js';
 import { close, createHandler, listen } from './server.js';
@@ -41,6 +41,11 @@ export interface EmulatorOptions {
   persist?: boolean;
   /** Redirect URIs to register for the demo application (added to what the state file holds). */
   redirectUris?: string[];
+  /**
+   * More host names to answer for (on the certificate and in connectTo), under the reserved .test
+   * TLD, e.g. the hosts of a provider defined in a user's JSON file. Routes are the same for every host.
+   */
+  hosts?: string[];
 }
 
 export interface Emulator {
@@ -50,7 +55,10 @@ export interface Emulator {
   caCertPem: string;
   /** Absolute path of `ca.pem`. */
   caPath: string;
-  /** `discord.com:443:127.0.0.1:<port>`, the value for KEYGATE_CONNECT_TO (and curl --connect-to). */
+  /**
+   * `discord.com:443:127.0.0.1:<port>`, the value for KEYGATE_CONNECT_TO (and curl --connect-to);
+   * with `hosts`, one such entry per host, comma-separated.
+   */
   connectTo: string;
   controls: EmulatorControls;
   /** Close the server and every open connection. */
@@ -66,6 +74,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\``);
   }
+  const hosts = [...EMULATOR_HOSTS];
+  for (const host of options.hosts ?? []) {
+    if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+test$/.test(host)) {
+      throw new TypeError(`Expected \`hosts\` to hold host names under .test, got \`${host}\``);
+    }
+    if (!hosts.includes(host)) hosts.push(host);
+  }
   const state = new EmulatorState(
     options.clients ?? defaultClients(),
     options.users ?? defaultUsers(),
@@ -75,7 +90,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const leaf = await (await loadCertificateAuthority(ca)).issue(EMULATOR_CA_NAMES);
+  const leaf = await (await loadCertificateAuthority(ca)).issue(hosts);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
   let stateFile: ReturnType<typeof attachStateFile> | undefined;
   try {
@@ -93,7 +108,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     origin: `https://127.0.0.1:${actualPort}`,
     caCertPem: ca.certPem,
     caPath: ca.caPath,
-    connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
+    connectTo: hosts.filter((h) => h !== 'localhost').map((h) => `${h}:443:127.0.0.1:${actualPort}`).join(','),
     controls,
     stop: () => (stopping ??= close(server).then(() => stateFile?.flush())),
   };

@@ -1,0 +1,148 @@
+// A provider keygate doesn't bundle, added purely from JSON: the file in test/fixtures/providers/ is
+// copied into $KEYGATE_HOME/providers/, its hosts are pointed at the local emulator with
+// KEYGATE_CONNECT_TO (the emulator answers for them, with a certificate naming them), and then the
+// whole product works for it: login, a child served through the proxy with only a placeholder, and
+// a refresh across an expiry. No TypeScript in src/ knows the provider's name.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { createDispatcher } from '../../src/net.js';
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../src/emulator/fixtures.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { cliEnv, repoRoot, runCli, tempHome, type CliResult } from '../helpers/cli.js';
+import { fakeBrowser, freePort, urlWatcher, type FakeBrowser } from '../helpers/browser.js';
+
+const fixture = path.join(repoRoot, 'test', 'fixtures', 'providers', 'acme.json');
+const definition = JSON.parse(fs.readFileSync(fixture, 'utf8'));
+const name = path.basename(fixture, '.json');
+const hosts = [new URL(definition.oauth2.token_url).hostname, ...definition.api.hosts];
+const apiBase: string = definition.api.base_url;
+
+let emulator: Emulator;
+let browser: FakeBrowser;
+beforeAll(async () => {
+  emulator = await startEmulator({ dir: tempHome('keygate-emu-'), hosts });
+  browser = fakeBrowser(emulator);
+});
+afterAll(async () => {
+  await browser.close();
+  await emulator.stop();
+});
+
+function homeWithProvider(): { home: string; env: NodeJS.ProcessEnv } {
+  const home = tempHome();
+  fs.mkdirSync(path.join(home, 'providers'));
+  fs.copyFileSync(fixture, path.join(home, 'providers', `${name}.json`));
+  const prefix = name.toUpperCase();
+  const env = cliEnv(home, {
+    KEYGATE_CONNECT_TO: emulator.connectTo,
+    NODE_EXTRA_CA_CERTS: emulator.caPath,
+    [`${prefix}_CLIENT_ID`]: DEMO_CLIENT_ID,
+    [`${prefix}_CLIENT_SECRET`]: DEMO_CLIENT_SECRET,
+  });
+  return { home, env };
+}
+
+async function login(env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const port = await freePort();
+  emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
+  const watcher = urlWatcher();
+  const running = runCli(['login', name, '--no-browser', '--port', String(port)], { env, onStdout: watcher.onStdout });
+  const raced = await Promise.race([watcher.url.then((url) => ({ url })), running.then((result) => ({ result }))]);
+  if ('result' in raced) return raced.result;
+  expect(new URL(raced.url).hostname).toBe(new URL(definition.oauth2.authorize_url).hostname);
+  await browser.visit(await browser.authorize(raced.url));
+  return running;
+}
+
+function script(source: string): string {
+  const file = path.join(tempHome('keygate-client-'), 'client.mjs');
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+describe('a new provider from JSON alone', () => {
+  it('no source file names it', () => {
+    const named: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (new RegExp(name, 'i').test(fs.readFileSync(file, 'utf8'))) named.push(file);
+      }
+    };
+    walk(path.join(repoRoot, 'src'));
+    expect(named).toEqual([]);
+  });
+
+  it('the emulator answers for its hosts with a certificate that names them', async () => {
+    const dispatcher = createDispatcher({ env: { KEYGATE_CONNECT_TO: emulator.connectTo }, ca: [emulator.caCertPem] });
+    try {
+      const res = await request(`${apiBase}/users/@me`, { dispatcher });
+      await res.body.text();
+      expect(res.statusCode).toBe(401); // TLS verified for the host name; no token, so Discord's 401
+    } finally {
+      await dispatcher.close();
+    }
+    await expect(startEmulator({ dir: tempHome('keygate-emu-'), hosts: ['example.com'] })).rejects.toThrow(/under \.test/);
+  });
+
+  it('is listed, validates, and logs in: login, run with injection, refresh across an expiry, logout', async () => {
+    const { home, env } = homeWithProvider();
+    const validated = await runCli(['providers', 'validate', path.join(home, 'providers', `${name}.json`)], { env });
+    expect(validated.code, validated.stdout).toBe(0);
+    const listed = await runCli(['providers', 'list'], { env });
+    expect(listed.stdout).toMatch(new RegExp(`^${name}\\s+${definition.display_name}\\s+custom\\s+oauth2\\s+ok$`, 'm'));
+
+    // Login, with short-lived tokens so the run below crosses an expiry.
+    emulator.controls.setTokenLifetime(10);
+    let loggedIn: CliResult;
+    try {
+      loggedIn = await login(env);
+    } finally {
+      emulator.controls.setTokenLifetime(604800);
+    }
+    expect(loggedIn.code, loggedIn.stderr).toBe(0);
+    expect(loggedIn.stdout).toContain(`Connected ${name}/default as alice (identify guilds)`);
+    expect(await runCli(['get', name, '--field', 'status'], { env })).toMatchObject({ code: 0, stdout: 'connected\n' });
+
+    // A child that sees only the placeholder, requesting the API across the token's expiry.
+    const before = emulator.controls.counters();
+    const logStart = emulator.controls.requestLog().length;
+    const expiresAt = Date.parse((await runCli(['get', name, '--field', 'expires_at'], { env })).stdout.trim());
+    const client = script(`
+      const placeholder = process.env.${definition.injection.placeholder_env};
+      if (!placeholder || !placeholder.startsWith('kgph_')) throw new Error('no placeholder: ' + placeholder);
+      const statuses = [];
+      let me;
+      while (Date.now() < ${expiresAt + 1500}) {
+        const res = await fetch('${apiBase}/users/@me', { headers: { authorization: 'Bearer ' + placeholder } });
+        me = await res.json();
+        statuses.push(res.status);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      console.log(JSON.stringify({ statuses, username: me.username }));
+    `);
+    const run = await runCli(['run', '--', process.execPath, client], { env, timeoutMs: 40_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const { statuses, username } = JSON.parse(run.stdout.trim());
+    expect(username).toBe('alice');
+    expect(statuses.length).toBeGreaterThan(3);
+    expect(statuses.every((s: number) => s === 200)).toBe(true);
+    const after = emulator.controls.counters();
+    expect(after.refreshes - before.refreshes).toBe(1);
+    expect(after.invalidGrants - before.invalidGrants).toBe(0);
+    const tokensUsed = new Set(emulator.controls.requestLog().slice(logStart).filter((e) => e.path === '/api/v10/users/@me' && e.status === 200).map((e) => e.tokenId));
+    expect(tokensUsed.size).toBe(2); // the login's token, then the refreshed one
+    expect((await runCli(['get', name, '--field', 'refreshed_at'], { env })).stdout.trim()).not.toBe('');
+
+    const log = JSON.parse((await runCli(['log', '--json'], { env })).stdout);
+    expect(log.entries.at(-1)).toMatchObject({ host: definition.api.hosts[0], provider: name, connection: 'default', action: 'injected', status: 200 });
+
+    const logout = await runCli(['logout', name], { env });
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(emulator.controls.counters().revocations - after.revocations).toBe(1);
+    expect(await runCli(['get', name, '--field', 'status'], { env })).toMatchObject({ code: 0, stdout: 'not_connected\n' });
+  }, 60_000);
+});

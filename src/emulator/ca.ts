@@ -20,7 +20,7 @@ export const EMULATOR_CA_NAMES = ['discord.com', 'localhost', 'test'];
 /** Names on the emulator's certificate unless more are asked for. */
 export const EMULATOR_HOSTS = ['discord.com', 'localhost'];
 /** Changes with EMULATOR_CA_NAMES: a CA kept in a --dir from before is replaced, not trusted to cover them. */
-const CA_COMMON_NAME = 'keygate Discord emulator CA (discord.com, localhost, .test)';
+const CA_COMMON_NAME = 'keygate Discord emulator CA for discord.com localhost .test';
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KeygateError, UsageError } from '../errors.js';
-import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, readSavedState, startEmulator } from '../emulator/index.js';
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, emulatorConnectTo, readSavedState, startEmulator } from '../emulator/index.js';
 import { loadOrCreateCa } from '../emulator/ca.js';
 import type { CommandIO } from './io.js';
 
@@ -52,7 +52,7 @@ export async function main(options: EmulatorCommandOptions, io: CommandIO, signa
         '',
         'Paste these lines into the shell where you run keygate:',
         '',
-        ...exportLines(emulator.connectTo, emulator.caPath),
+        ...exportLines(emulator.connectToAll, emulator.caPath),
         '',
         ...(options.dir === undefined ? [] : [`or run: eval "$(keygate emulator --dir ${shellQuote(dir)} --env)"`, '']),
       ].join('\n'),
@@ -88,7 +88,7 @@ async function printEnv(options: EmulatorCommandOptions, io: CommandIO): Promise
     throw new UsageError(`no emulator has run in ${dir} yet`, { hint: `start \`keygate emulator --dir ${shellQuote(dir)}\` first, or pass --port` });
   }
   const ca = await loadOrCreateCa(dir);
-  io.stdout(`${exportLines(`discord.com:443:127.0.0.1:${port}`, ca.caPath).join('\n')}\n`);
+  io.stdout(`${exportLines(emulatorConnectTo(port), ca.caPath).join('\n')}\n`);
 }
 
 function savedState(dir: string): ReturnType<typeof readSavedState> {

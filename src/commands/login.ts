@@ -1,5 +1,6 @@
-// keygate login <provider> [--connection] [--scopes] [--port] [--no-browser] [--timeout] [--force]
+// keygate login <provider> [--connection] [--scopes | --for-tools] [--port] [--no-browser] [--timeout] [--force]
 import { setting } from '../config/index.js';
+import { UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
 import { login } from '../oauth/login.js';
@@ -9,6 +10,7 @@ import { startSpinner } from './spinner.js';
 interface LoginCommandOptions {
   connection: string;
   scopes?: string;
+  forTools?: string;
   /** Undefined when the flag was not given: then the setting decides (see src/config/). */
   port?: number;
   browser?: boolean;
@@ -17,6 +19,9 @@ interface LoginCommandOptions {
 }
 
 export async function main(providerName: string, flags: LoginCommandOptions, io: CommandIO): Promise<void> {
+  if (flags.scopes !== undefined && flags.forTools !== undefined) {
+    throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
+  }
   // Settings first: a bad KEYGATE_LOGIN_PORT is a usage error before any file is read.
   const options = {
     ...flags,
@@ -25,12 +30,19 @@ export async function main(providerName: string, flags: LoginCommandOptions, io:
     timeout: setting('login.timeout', { flag: flags.timeout, env: io.env }),
   };
   const provider = await getProvider(providerName);
+  let scopes = options.scopes?.split(/[,\s]+/).filter(Boolean);
+  if (options.forTools !== undefined) {
+    const { planScopes } = await import('../tools/index.js');
+    const plan = planScopes(provider, options.forTools.split(/[,\s]+/).filter(Boolean));
+    scopes = plan.login_scopes;
+    io.stdout(`Scopes for ${plan.tools.join(', ')}: ${scopes.join(' ') || '(none)'}\n`);
+  }
   const vault = await openStore();
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {
       connection: options.connection,
-      scopes: options.scopes?.split(/[,\s]+/).filter(Boolean),
+      scopes,
       port: options.port,
       timeoutSeconds: options.timeout,
       force: options.force,

@@ -16,11 +16,9 @@ export const CA_KEY_FILE = 'ca-key.pem';
  * the reserved .test TLD (RFC 6761), which no real site can have: the emulator also answers for
  * extra hosts there, e.g. a provider added from JSON alone.
  */
-export const EMULATOR_CA_NAMES = ['discord.com', 'localhost', 'test'];
-/** Names on the emulator's certificate unless more are asked for. */
-export const EMULATOR_HOSTS = ['discord.com', 'localhost'];
-/** Changes with EMULATOR_CA_NAMES: a CA kept in a --dir from before is replaced, not trusted to cover them. */
-const CA_COMMON_NAME = 'keygate Discord emulator CA for discord.com localhost .test';
+export const EMULATOR_CA_NAMES = ['discord.com', 'discord.gg', 'localhost', 'test'];
+/** Names the CA's version: a CA kept from an older emulator that cannot issue for these names is replaced. */
+const CA_COMMON_NAME = 'keygate Discord emulator CA 3';
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */
@@ -61,7 +59,7 @@ async function readBundle(file: string): Promise<CertificateAuthority | undefine
   try {
     const cert = new X509Certificate(certPem);
     const stillValid = Date.parse(cert.validTo) > Date.now() + 24 * 60 * 60 * 1000;
-    if (!stillValid || !cert.subject.includes(CA_COMMON_NAME) || !cert.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+    if (!stillValid || !cert.subject.includes(`CN=${CA_COMMON_NAME}`) || !cert.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
   } catch {
     return undefined;
   }

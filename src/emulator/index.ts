@@ -7,17 +7,20 @@
 //   emulator.controls.rateLimitNext(1);
 //   await emulator.stop();
 import { loadCertificateAuthority } from '../pki/certs.js';
-import { loadOrCreateCa, EMULATOR_HOSTS } from './ca.js';
+import { loadOrCreateCa } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { DEMO_CLIENT_ID, defaultClients, defaultUsers } from './fixtures.js';
+import { attachGateway } from './gateway.js';
+import { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
 import { close, createHandler, listen } from './server.js';
 import { attachStateFile } from './persist.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorClient, EmulatorUser } from './types.js';
 
-export type { EmulatorControls, IssueTokensOptions } from './controls.js';
+export type { BotTokenInfo, EmulatorControls, IssueTokensOptions } from './controls.js';
 export type * from './types.js';
-export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { DEMO_BOT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
 export { readSavedState, STATE_FILE } from './persist.js';
 export { ADMIN_ROUTES } from './admin.js';
 
@@ -42,7 +45,7 @@ export interface EmulatorOptions {
   /** Redirect URIs to register for the demo application (added to what the state file holds). */
   redirectUris?: string[];
   /**
-   * More host names to answer for (on the certificate and in connectTo), under the reserved .test
+   * More host names to answer for (on the certificate and in connectToAll), under the reserved .test
    * TLD, e.g. the hosts of a provider defined in a user's JSON file. Routes are the same for every host.
    */
   hosts?: string[];
@@ -55,14 +58,24 @@ export interface Emulator {
   caCertPem: string;
   /** Absolute path of `ca.pem`. */
   caPath: string;
-  /**
-   * `discord.com:443:127.0.0.1:<port>`, the value for KEYGATE_CONNECT_TO (and curl --connect-to);
-   * with `hosts`, one such entry per host, comma-separated.
-   */
+  /** `discord.com:443:127.0.0.1:<port>`, for curl --connect-to (one entry). */
   connectTo: string;
+  /**
+   * The value for KEYGATE_CONNECT_TO: discord.com, gateway.discord.gg and the resume gateway host
+   * READY names, all to the emulator (curl's syntax, comma-separated).
+   */
+  connectToAll: string;
   controls: EmulatorControls;
   /** Close the server and every open connection. */
   stop(): Promise<void>;
+}
+
+/** The hosts the emulator answers for: the API and the gateway (and its resume host). */
+const EMULATED_HOSTS = ['discord.com', new URL(GATEWAY_URL).host, new URL(RESUME_GATEWAY_URL).host];
+
+/** KEYGATE_CONNECT_TO for an emulator on `port`: every emulated host to 127.0.0.1:<port>. */
+export function emulatorConnectTo(port: number): string {
+  return EMULATED_HOSTS.map((host) => `${host}:443:127.0.0.1:${port}`).join(',');
 }
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -74,12 +87,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\``);
   }
-  const hosts = [...EMULATOR_HOSTS];
+  const extraHosts: string[] = [];
   for (const host of options.hosts ?? []) {
     if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+test$/.test(host)) {
       throw new TypeError(`Expected \`hosts\` to hold host names under .test, got \`${host}\``);
     }
-    if (!hosts.includes(host)) hosts.push(host);
+    if (!extraHosts.includes(host)) extraHosts.push(host);
   }
   const state = new EmulatorState(
     options.clients ?? defaultClients(),
@@ -90,7 +103,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const leaf = await (await loadCertificateAuthority(ca)).issue(hosts);
+  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost', ...extraHosts]);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
   let stateFile: ReturnType<typeof attachStateFile> | undefined;
   try {
@@ -101,6 +114,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     await close(server);
     throw err;
   }
+  const gateway = attachGateway(server, state);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -108,8 +122,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     origin: `https://127.0.0.1:${actualPort}`,
     caCertPem: ca.certPem,
     caPath: ca.caPath,
-    connectTo: hosts.filter((h) => h !== 'localhost').map((h) => `${h}:443:127.0.0.1:${actualPort}`).join(','),
+    connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
+    connectToAll: [emulatorConnectTo(actualPort), ...extraHosts.map((h) => `${h}:443:127.0.0.1:${actualPort}`)].join(','),
     controls,
-    stop: () => (stopping ??= close(server).then(() => stateFile?.flush())),
+    stop: () => (stopping ??= (gateway.close(), close(server).then(() => stateFile?.flush()))),
   };
 }

@@ -3,6 +3,7 @@
 // Tokens are kept only while they are live: a rotated refresh token or a revoked grant leaves the
 // maps, so every check on the hot path is one Map lookup.
 import { randomInt } from 'node:crypto';
+import { BotRegistry } from './bots.js';
 import type { EmulatorClient, EmulatorCounters, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
 
 /** Codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten). */
@@ -17,6 +18,8 @@ export interface AuthorizationCode {
   scopes: string[];
   /** S256 code challenge, or null without PKCE. */
   challenge: string | null;
+  /** With the `bot` scope: the guild the bot was added to on the consent page. */
+  guildId?: string;
   expiresAt: number;
 }
 
@@ -76,12 +79,17 @@ export function emptyCounters(): EmulatorCounters {
     unauthorized: 0,
     rateLimited: 0,
     injectedFailures: 0,
+    gatewayConnections: 0,
+    gatewayIdentifies: 0,
+    gatewayResumes: 0,
+    gatewayAuthFailures: 0,
   };
 }
 
 export class EmulatorState {
   readonly clients = new Map<string, EmulatorClient>();
   readonly users = new Map<string, EmulatorUser>();
+  readonly bots = new BotRegistry();
   currentUserId: string;
   tokenLifetimeSeconds: number;
   counters: EmulatorCounters = emptyCounters();
@@ -115,6 +123,7 @@ export class EmulatorState {
 
   addClient(client: EmulatorClient): void {
     this.clients.set(client.client_id, { ...client, redirect_uris: [...client.redirect_uris] });
+    this.bots.register(client);
     this.onChange();
   }
 

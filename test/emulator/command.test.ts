@@ -40,7 +40,7 @@ describe('keygate emulator', () => {
       '',
       'Paste these lines into the shell where you run keygate:',
       '',
-      expect.stringMatching(/^export KEYGATE_CONNECT_TO=discord\.com:443:127\.0\.0\.1:\d+$/),
+      expect.stringMatching(/^export KEYGATE_CONNECT_TO=discord\.com:443:127\.0\.0\.1:(\d+),gateway\.discord\.gg:443:127\.0\.0\.1:\1,gateway-us-east1-b\.discord\.gg:443:127\.0\.0\.1:\1$/),
       `export NODE_EXTRA_CA_CERTS=${path.join(dir, 'ca.pem')}`,
       'export DISCORD_CLIENT_ID=123456789012345678',
       'export DISCORD_CLIENT_SECRET=emulator-demo-secret',
@@ -71,7 +71,7 @@ describe('keygate emulator', () => {
     const stopAgain = new AbortController();
     const rerun = main({ dir }, again, stopAgain.signal);
     const text2 = await until(() => (again.out.length > 0 ? again.out.join('') : undefined));
-    expect(text2).toContain(`export KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:${port}\n`);
+    expect(text2).toContain(`export KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:${port},gateway.discord.gg:443:127.0.0.1:${port},gateway-us-east1-b.discord.gg:443:127.0.0.1:${port}\n`);
     expect(text2).toContain('http://127.0.0.1:8000/auth/callback/oauth');
     stopAgain.abort();
     await rerun;
@@ -84,7 +84,7 @@ describe('keygate emulator', () => {
     await main({ dir, env: true, port: 8443 }, io);
     const script = `${io.out.join('')}printf '%s|%s|%s|%s' "$KEYGATE_CONNECT_TO" "$NODE_EXTRA_CA_CERTS" "$DISCORD_CLIENT_ID" "$DISCORD_CLIENT_SECRET"`;
     const shown = execFileSync('bash', ['--noprofile', '--norc', '-c', `eval "$(cat)"`], { input: script, encoding: 'utf8', env: {} });
-    expect(shown).toBe(`discord.com:443:127.0.0.1:8443|${path.join(dir, 'ca.pem')}|123456789012345678|emulator-demo-secret`);
+    expect(shown).toBe(`discord.com:443:127.0.0.1:8443,gateway.discord.gg:443:127.0.0.1:8443,gateway-us-east1-b.discord.gg:443:127.0.0.1:8443|${path.join(dir, 'ca.pem')}|123456789012345678|emulator-demo-secret`);
     await expect(main({ dir, env: true }, captureIO())).rejects.toThrow(/no emulator has run in .* yet/);
     await expect(main({ env: true }, captureIO())).rejects.toBeInstanceOf(UsageError);
     await fs.rm(dir, { recursive: true, force: true });

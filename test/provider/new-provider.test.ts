@@ -23,7 +23,7 @@ let emulator: Emulator;
 let browser: FakeBrowser;
 beforeAll(async () => {
   emulator = await startEmulator({ dir: tempHome('keygate-emu-'), hosts });
-  browser = fakeBrowser(emulator);
+  browser = fakeBrowser({ connectTo: emulator.connectToAll, caPath: emulator.caPath });
 });
 afterAll(async () => {
   await browser.close();
@@ -36,7 +36,7 @@ function homeWithProvider(): { home: string; env: NodeJS.ProcessEnv } {
   fs.copyFileSync(fixture, path.join(home, 'providers', `${name}.json`));
   const prefix = name.toUpperCase();
   const env = cliEnv(home, {
-    KEYGATE_CONNECT_TO: emulator.connectTo,
+    KEYGATE_CONNECT_TO: emulator.connectToAll,
     NODE_EXTRA_CA_CERTS: emulator.caPath,
     [`${prefix}_CLIENT_ID`]: DEMO_CLIENT_ID,
     [`${prefix}_CLIENT_SECRET`]: DEMO_CLIENT_SECRET,
@@ -77,7 +77,7 @@ describe('a new provider from JSON alone', () => {
   });
 
   it('the emulator answers for its hosts with a certificate that names them', async () => {
-    const dispatcher = createDispatcher({ env: { KEYGATE_CONNECT_TO: emulator.connectTo }, ca: [emulator.caCertPem] });
+    const dispatcher = createDispatcher({ env: { KEYGATE_CONNECT_TO: emulator.connectToAll }, ca: [emulator.caCertPem] });
     try {
       const res = await request(`${apiBase}/users/@me`, { dispatcher });
       await res.body.text();

@@ -2,7 +2,8 @@
 // copied into $KEYGATE_HOME/providers/, its hosts are pointed at the local emulator with
 // KEYGATE_CONNECT_TO (the emulator answers for them, with a certificate naming them), and then the
 // whole product works for it: login, a child served through the proxy with only a placeholder, and
-// a refresh across an expiry. No TypeScript in src/ knows the provider's name.
+// a refresh across an expiry, and the tools its file defines. No TypeScript in src/ knows the
+// provider's name.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,7 +89,7 @@ describe('a new provider from JSON alone', () => {
     await expect(startEmulator({ dir: tempHome('keygate-emu-'), hosts: ['example.com'] })).rejects.toThrow(/under \.test/);
   });
 
-  it('is listed, validates, and logs in: login, run with injection, refresh across an expiry, logout', async () => {
+  it('is listed, validates, and works: login, run with injection, refresh across an expiry, its own tools, logout', async () => {
     const { home, env } = homeWithProvider();
     const validated = await runCli(['providers', 'validate', path.join(home, 'providers', `${name}.json`)], { env });
     expect(validated.code, validated.stdout).toBe(0);
@@ -139,6 +140,22 @@ describe('a new provider from JSON alone', () => {
 
     const log = JSON.parse((await runCli(['log', '--json'], { env })).stdout);
     expect(log.entries.at(-1)).toMatchObject({ host: definition.api.hosts[0], provider: name, connection: 'default', action: 'injected', status: 200 });
+
+    // Tools defined in the file: listed, called through the vault, refused when a scope is missing.
+    const tools = JSON.parse((await runCli(['tools', 'list', name, '--json'], { env })).stdout);
+    expect(JSON.stringify(tools)).toContain('list_guilds');
+    const callsBefore = emulator.controls.requestLog().length;
+    const called = await runCli(['call', name, 'list_guilds', '--param', 'limit=1'], { env });
+    expect(called.code, called.stderr).toBe(0);
+    const guilds = JSON.parse(called.stdout);
+    expect(Array.isArray(guilds) && guilds.length).toBe(1);
+    const sent = emulator.controls.requestLog().slice(callsBefore).filter((e) => e.path.startsWith('/api/v10/users/@me/guilds'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ status: 200 });
+    const whoami = await runCli(['call', name, 'whoami'], { env });
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ username: 'alice' });
+    const bad = await runCli(['call', name, 'list_guilds', '--param', 'limit=500'], { env });
+    expect(bad.code).toBe(2);
 
     const logout = await runCli(['logout', name], { env });
     expect(logout.code, logout.stderr).toBe(0);

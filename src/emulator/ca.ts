@@ -17,8 +17,16 @@ export const CA_KEY_FILE = 'ca-key.pem';
  * extra hosts there, e.g. a provider added from JSON alone.
  */
 export const EMULATOR_CA_NAMES = ['discord.com', 'discord.gg', 'localhost', 'test'];
-/** Names the CA's version: a CA kept from an older emulator that cannot issue for these names is replaced. */
-const CA_COMMON_NAME = 'keygate Discord emulator CA 3';
+/**
+ * And for 127.0.0.1 exactly: a browser, which knows nothing of KEYGATE_CONNECT_TO, reaches the
+ * consent page at https://127.0.0.1:<port>, the address `keygate login` prints for it.
+ */
+export const EMULATOR_CA_IPS = ['127.0.0.1'];
+/**
+ * Names the CA's version: a CA kept from an older emulator that cannot issue for discord.gg (2),
+ * 127.0.0.1 (3) or .test (4) is replaced.
+ */
+const CA_COMMON_NAME = 'keygate Discord emulator CA 4';
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */
@@ -34,6 +42,7 @@ export async function loadOrCreateCa(dir: string): Promise<EmulatorCa> {
     const fresh = await createCertificateAuthority({
       commonName: CA_COMMON_NAME,
       permittedDnsNames: EMULATOR_CA_NAMES,
+      permittedIps: EMULATOR_CA_IPS,
     });
     const created = { keyPem: ensureNewline(fresh.keyPem), certPem: ensureNewline(fresh.certPem) };
     const published = await publishExclusive(keyPath, created.keyPem + created.certPem);

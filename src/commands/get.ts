@@ -2,7 +2,7 @@
 import { ConnectionNotFoundError, CredentialError, UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
-import { describeMeta, type ConnectionFields } from '../connection/describe.js';
+import { describeInstallations, describeMeta, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
 
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
@@ -61,7 +61,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   io.stdout(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k.padEnd(width)}  ${v}`)
+      .map(([k, v]) => `${k.padEnd(width)}  ${Array.isArray(v) ? describeInstallations(v) : v}`)
       .join('\n') + '\n',
   );
 }

@@ -1,4 +1,5 @@
 // keygate login <provider> [--connection] [--scopes | --for-tools] [--port] [--no-browser] [--timeout] [--force]
+//        login <provider> --bot [--connection] [--force]  (login-bot.ts)
 import { setting } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
@@ -7,8 +8,10 @@ import { login } from '../oauth/login.js';
 import type { CommandIO } from './io.js';
 import { startSpinner } from './spinner.js';
 
-interface LoginCommandOptions {
-  connection: string;
+export interface LoginCommandOptions {
+  /** Default: `default`, or the provider's bot connection (`bot`) with --bot. */
+  connection?: string;
+  bot?: boolean;
   scopes?: string;
   forTools?: string;
   /** Undefined when the flag was not given: then the setting decides (see src/config/). */
@@ -19,6 +22,7 @@ interface LoginCommandOptions {
 }
 
 export async function main(providerName: string, flags: LoginCommandOptions, io: CommandIO): Promise<void> {
+  if (flags.bot) return (await import('./login-bot.js')).main(providerName, flags, io);
   if (flags.scopes !== undefined && flags.forTools !== undefined) {
     throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
   }
@@ -41,7 +45,7 @@ export async function main(providerName: string, flags: LoginCommandOptions, io:
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {
-      connection: options.connection,
+      connection: options.connection ?? 'default',
       scopes,
       port: options.port,
       timeoutSeconds: options.timeout,
@@ -78,7 +82,7 @@ function hasDisplay(env: NodeJS.ProcessEnv): boolean {
  * failure (no display, no such command, a non-zero exit) is announced and the login keeps waiting:
  * the URL is already on the terminal.
  */
-async function openBrowser(url: string, io: CommandIO): Promise<void> {
+export async function openBrowser(url: string, io: CommandIO): Promise<void> {
   const browser = io.env.BROWSER?.trim();
   const failed = (why: string) => io.stderr(`keygate: could not open a browser (${why}); open the URL above yourself\n`);
   try {

@@ -125,7 +125,7 @@ describe('precedence: flag > environment > config file > default', () => {
 
   it('refresh.margin: a configured margin (capped at half the lifetime) makes status refresh early; the environment wins', async () => {
     const { controls } = session.emulator;
-    controls.setTokenLifetime(20);
+    controls.setTokenLifetime(30);
     const home = tempHome();
     try {
       expect((await session.login(home)).code).toBe(0);
@@ -135,16 +135,16 @@ describe('precedence: flag > environment > config file > default', () => {
     const env = session.envFor(home);
     const refreshes = () => controls.counters().refreshes;
     const status = async (extra: NodeJS.ProcessEnv = {}) => expect((await runCli(['status', 'discord'], { env: session.envFor(home, extra) })).code).toBe(0);
-    await config(home, ['set', 'refresh.margin', '15']);
+    await config(home, ['set', 'refresh.margin', '25']);
     const before = refreshes();
-    await status(); // 15 s is capped at 10 s (half of 20): a fresh token is not stale
+    await status(); // 25 s is capped at 15 s (half of 30): a fresh token is not stale
     expect(refreshes() - before).toBe(0);
-    // Once less than 10 s are left: stale with the configured margin, not with the environment's 0.
+    // Once less than 15 s are left: stale with the configured margin, not with the environment's 0.
     const expiresAt = Date.parse((await runCli(['get', 'discord', '--field', 'expires_at'], { env })).stdout.trim());
-    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - 9000 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - 14_000 - Date.now())));
     await status({ KEYGATE_REFRESH_MARGIN: '0' });
     expect(refreshes() - before).toBe(0);
     await status();
     expect(refreshes() - before).toBe(1);
-  }, 40_000);
+  }, 60_000);
 });

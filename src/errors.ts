@@ -10,6 +10,8 @@ export const ExitCode = {
   notConnected: 3,
   provider: 4,
   credential: 5,
+  /** Ctrl-C at a prompt: 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -56,8 +58,19 @@ export class CredentialError extends KeygateError {
   override readonly exitCode = ExitCode.credential;
 }
 
+/** The user pressed Ctrl-C at a prompt. Printed as nothing: they know. Exit 130. */
+export class InterruptedError extends KeygateError {
+  override readonly exitCode = ExitCode.interrupted;
+}
+
 /** The vault cannot be read or written safely (tampering, unknown format, key problems). Exit 1. */
 export class VaultError extends KeygateError {}
+
+/**
+ * The shared store (PostgreSQL) cannot be reached or stopped answering. Exit 1. Never a verdict on a
+ * credential: nothing is marked expired or revoked because of it.
+ */
+export class StoreUnavailableError extends KeygateError {}
 
 /** A call to a provider or the network failed (token exchange, revoke, refresh). Exit 1. */
 export class ProviderRequestError extends KeygateError {}

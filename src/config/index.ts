@@ -69,7 +69,9 @@ export function readConfigFile(home: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    // ENOTDIR: KEYGATE_HOME is not a directory; the command's own check of the home says so better.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return {};
     throw new KeygateError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'check its permissions', cause: err });
   }
   try {

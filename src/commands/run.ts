@@ -1,4 +1,5 @@
 // keygate run [--connection <provider>/<name>]... [--verbose] [--allow-nested] -- <command...>
+import { setting } from '../config/index.js';
 import { keygateHome } from '../home.js';
 import { createTokenAccess } from '../lifecycle/index.js';
 import { loadProviderCatalog } from '../provider/index.js';
@@ -10,6 +11,8 @@ import type { CommandIO } from './io.js';
 export async function main(command: string[], options: { connection?: string[]; verbose?: boolean; allowNested?: boolean }, io: CommandIO): Promise<number> {
   const refs = parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
   const home = keygateHome(io.env);
+  // A bad setting is a usage error now, not a failure inside the proxy at the first refresh.
+  setting('refresh.margin', { env: io.env, home });
   const { providers, broken } = await loadProviderCatalog({ home });
   // A broken provider file stops the run only when that provider was asked for by name.
   for (const ref of refs) {

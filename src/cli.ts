@@ -126,6 +126,8 @@ export function buildProgram(): Command {
     .option('--connection <provider/name>', 'use this connection (repeatable); default: the default connection of each connected provider', collect)
     .option('--verbose', 'print each proxied provider request to stderr')
     .option('--allow-nested', 'allow running inside another keygate run')
+    .option('--sandbox', 'require the sandbox: fail if it cannot be made')
+    .option('--no-sandbox', 'run the command without the sandbox (it can then read the vault and keygate itself)')
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -136,6 +138,10 @@ The command gets one placeholder variable per credential, never the token:
 On requests to the provider's API hosts, the proxy replaces a placeholder in
 Authorization with the real token, or adds the token when there is no
 Authorization header. Other hosts are tunnelled untouched.
+
+On Linux the command runs in a bubblewrap sandbox: the files, the network and
+the terminal are as usual, but KEYGATE_HOME, keygate's own process and the
+keychain are out of its reach. Without bwrap, run says so in one line.
 
 Example:
   keygate run -- python agent.py

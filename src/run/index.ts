@@ -11,6 +11,7 @@ import { loadProxyCa } from '../proxy/ca.js';
 import { RequestLog, type RequestLogEntry, formatLogEntry } from '../proxy/log.js';
 import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
+import { type LaunchPlan, type SandboxMode, planLaunch } from '../sandbox/index.js';
 import type { Vault } from '../vault/types.js';
 import { runChild } from './child.js';
 import { type SelectedCredential, selectCredentials } from './connections.js';
@@ -35,6 +36,8 @@ export interface RunOptions {
   connections?: string[];
   verbose?: boolean;
   allowNested?: boolean;
+  /** Default `auto`: sandboxed where the OS offers it, with a warning where it does not. */
+  sandbox?: SandboxMode;
   /** Default: staticTokenAccess(vault). */
   tokens?: TokenAccess;
   stderr: (text: string) => void;
@@ -78,6 +81,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
     },
   });
   let files: Awaited<ReturnType<typeof writeRunFiles>> | undefined;
+  let launch: LaunchPlan | undefined;
   const removeFiles = () => files?.remove();
   try {
     // Warm the token cache (and refresh if due) before the child starts, so its first request is
@@ -87,7 +91,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
         tokens.getToken(c.provider, c.connection).catch((err: Error) => warn(`${c.provider}/${c.connection}: ${err.message}`)),
       ),
     );
-    files = await writeRunFiles(ca.certPem, options.env);
+    files = await writeRunFiles(ca.certPem, options.env, options.home);
     process.once('exit', removeFiles);
     const { env, removed } = buildChildEnv(options.env, {
       proxyUrl: proxy.url,
@@ -104,8 +108,12 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
       warn(`proxy on 127.0.0.1:${proxy.port}; CA ${ca.certPath}`);
       for (const rule of rules) warn(rule.explain());
     }
-    return await runChild(options.command, { env, onSpawn: options.onSpawn });
+    launch = planLaunch({ mode: options.sandbox ?? 'auto', command: options.command, env, home: options.home, runtimeBase: files.base, runDir: files.dir });
+    if (launch.notice) warn(launch.notice);
+    if (options.verbose && launch.sandboxed) warn(`sandbox: bubblewrap; hidden: ${launch.hidden.join(', ')}`);
+    return await runChild(options.command, { env, onSpawn: options.onSpawn, launch });
   } finally {
+    launch?.release();
     await proxy.close();
     await log.close();
     removeFiles();

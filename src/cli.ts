@@ -172,6 +172,11 @@ Example:
     .description('validate a provider JSON file')
     .argument('<file>', 'path to the file')
     .action((file) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.validateFile })), file));
+  providers
+    .command('trust')
+    .description("approve the provider file's API hosts and path prefix for its connections (shows the change)")
+    .argument('<name>', 'provider name')
+    .action((name) => dispatch(() => import('./commands/providers-trust.js'), name));
 
   program
     .command('demo')

@@ -67,6 +67,16 @@ export async function getProvider(name: string, options: ProviderOptions = {}): 
   return finish(name, data, base !== undefined ? 'bundled' : 'custom', [file]);
 }
 
+/** The bundled definition alone (no user file), or undefined for a provider keygate does not ship. */
+export function getBundledProvider(name: string, options: ProviderOptions = {}): ProviderDefinition | undefined {
+  if (!PROVIDER_NAME.test(name) || name === SCHEMA_NAME) return undefined;
+  const file = path.join(dirs(options).bundled, `${name}.json`);
+  const data = readJsonFile(file);
+  if (data === undefined) return undefined;
+  check(file, data, {});
+  return finish(name, data, 'bundled', [file]);
+}
+
 /** Every provider, by name. A broken file fails the whole load with a message naming it. */
 export async function loadProviders(options: ProviderOptions = {}): Promise<Map<string, ProviderDefinition>> {
   const result = new Map<string, ProviderDefinition>();

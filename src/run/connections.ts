@@ -6,8 +6,10 @@
 // `_<CONNECTION>` appended for others (discord/work → DISCORD_ACCESS_TOKEN_WORK; `-` becomes `_`).
 import { randomBytes } from 'node:crypto';
 import { ConnectionNotFoundError, CredentialError, ProviderError, UsageError } from '../errors.js';
+import { getBundledProvider } from '../provider/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
+import { type BindingChange, bindingChange, effectiveBinding } from './binding.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
 
 const NAME = '[a-z0-9][a-z0-9_-]{0,63}';
@@ -43,6 +45,8 @@ export function newPlaceholder(provider: string, connection: string): string {
 
 export interface SelectedCredential extends RunCredential {
   definition: ProviderDefinition;
+  /** How the provider file now differs from where this credential is bound (not in effect until approved). */
+  unapproved?: BindingChange;
 }
 
 export interface Selection {
@@ -93,7 +97,7 @@ async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, Provi
     if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: `run \`${login}\`` });
     if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: `run \`${login} --force\`` });
     secrets.push(...tokenValues(record));
-    out.push(credentialFor(definition, connection));
+    out.push(credentialFor(definition, connection, record));
   }
   return out;
 }
@@ -110,7 +114,7 @@ async function defaults(vault: Pick<Vault, 'list'>, providers: Map<string, Provi
     }
     if (entry.record.status !== 'connected' && entry.record.status !== 'expired') continue;
     secrets.push(...tokenValues(entry.record));
-    out.push(credentialFor(definition, entry.connection));
+    out.push(credentialFor(definition, entry.connection, entry.record));
   }
   return out;
 }
@@ -119,12 +123,15 @@ function tokenValues(record: ConnectionRecord): string[] {
   return [record.tokens.access_token, record.tokens.refresh_token].filter((v): v is string => typeof v === 'string' && v.length >= 8);
 }
 
-function credentialFor(definition: ProviderDefinition, connection: string): SelectedCredential {
+function credentialFor(definition: ProviderDefinition, connection: string, record: ConnectionRecord): SelectedCredential {
+  const binding = effectiveBinding(record, definition, record.binding ? undefined : getBundledProvider(definition.name));
   return {
     provider: definition.name,
     connection,
     placeholder: newPlaceholder(definition.name, connection),
     envName: placeholderEnvName(definition, connection),
+    bound: { hosts: binding.hosts, pathPrefix: binding.path_prefix },
     definition,
+    unapproved: bindingChange(binding, definition),
   };
 }

@@ -13,6 +13,7 @@ import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
 import { type LaunchPlan, type SandboxMode, planLaunch } from '../sandbox/index.js';
 import type { Vault } from '../vault/types.js';
+import { describeChange } from './binding.js';
 import { runChild } from './child.js';
 import { type SelectedCredential, selectCredentials } from './connections.js';
 import { type TokenAccess, staticTokenAccess } from './credentials.js';
@@ -57,6 +58,14 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
 
   const warn = (message: string) => options.stderr(`keygate: ${message}\n`);
   const { credentials, secretValues } = await selectCredentials({ ...options, warn });
+  for (const c of credentials) {
+    if (!c.unapproved) continue;
+    const login = `keygate login ${c.provider}${c.connection === 'default' ? '' : ` --connection ${c.connection}`} --force`;
+    warn(
+      `${c.provider}'s provider file differs from where ${c.provider}/${c.connection} was bound at login (${describeChange(c.unapproved)}); ` +
+        `the credential still goes only to ${c.bound!.hosts.join(', ')} under ${c.bound!.pathPrefix} — approve with \`keygate providers trust ${c.provider}\` or \`${login}\``,
+    );
+  }
   const tokens = options.tokens ?? staticTokenAccess(options.vault);
   const rules = rulesFor(credentials);
   const allHosts = [...options.providers.values()].flatMap((p) => p.api.hosts);
@@ -124,7 +133,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
 function rulesFor(credentials: SelectedCredential[]): InjectionRule[] {
   const byProvider = new Map<string, SelectedCredential[]>();
   for (const c of credentials) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c]);
-  return [...byProvider.values()].map((list) => new InjectionRule(list[0]!.definition, list.map(({ definition: _, ...c }) => c)));
+  return [...byProvider.values()].map((list) => new InjectionRule(list[0]!.definition, list.map(({ definition: _, unapproved: __, ...c }) => c)));
 }
 
 /** keygate's own secrets that may sit in its environment and must not reach the child. */

@@ -21,10 +21,22 @@ export interface Account {
   name: string;
 }
 
+/** Where a connection's credential may be sent, recorded at login (the provider file's hosts then). */
+export interface Binding {
+  hosts: string[];
+  /** e.g. `/api/` for Discord. */
+  path_prefix: string;
+}
+
 export interface ConnectionRecord {
   provider: string;
   connection: string;
   tokens: TokenSet;
+  /**
+   * Stored inside the encrypted part, so it is authenticated and can't be edited without the master
+   * key. Absent in records written before keygate recorded it.
+   */
+  binding?: Binding;
   account: Account | null;
   status: ConnectionStatus;
   /** Why the status is what it is, e.g. "refresh token refused (invalid_grant)". */

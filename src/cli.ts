@@ -156,22 +156,31 @@ Example:
     .option('--limit <n>', 'show the last n entries', positiveInt, 50)
     .action((options) => dispatch(() => import('./commands/log.js'), options));
 
-  const providers = program.command('providers').description('list, inspect and validate provider definitions');
+  const providers = program.command('providers').description('list, inspect, validate and start provider definitions');
   providers
     .command('list')
-    .description('list providers: name, display name, source (bundled or custom), auth type')
-    .option('--json', 'print one JSON document')
+    .description('list providers: name, display name, source (bundled or custom), auth type; a broken file is marked with its first problem')
+    .option('--json', 'print one JSON document (adds the files each provider is made of)')
     .action((options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.list })), options));
   providers
     .command('inspect')
-    .description('print the effective (merged) definition of a provider as JSON')
+    .description('print the effective (merged) definition as a provider file you can save and edit')
     .argument('<name>', 'provider name')
-    .action((name) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.inspect })), name));
+    .option('--json', 'wrap it with its provenance: source (bundled or custom) and files')
+    .addHelpText('after', '\nOverride a bundled provider:\n  keygate providers inspect discord > "$KEYGATE_HOME/providers/discord.json"   # then edit it')
+    .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.inspect })), name, options));
   providers
     .command('validate')
-    .description('validate a provider JSON file')
+    .description('check a provider file: every problem, one per line with its JSON path (exit 4 if any)')
     .argument('<file>', 'path to the file')
-    .action((file) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.validateFile })), file));
+    .option('--json', 'print one JSON document')
+    .action((file, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.validateFile })), file, options));
+  providers
+    .command('init')
+    .description('write a starting file for a new provider in $KEYGATE_HOME/providers/, with "$schema" for editor help')
+    .argument('<name>', 'name of the new provider (the file name)')
+    .option('--force', 'replace an existing file')
+    .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.init })), name, options));
   providers
     .command('trust')
     .description("approve the provider file's API hosts and path prefix for its connections (shows the change)")
@@ -186,9 +195,11 @@ Example:
   program
     .command('emulator')
     .description('start the local Discord emulator in the foreground (for trying keygate offline)')
-    .option('--port <n>', 'HTTPS port on 127.0.0.1 (default: random)', port)
-    .option('--dir <path>', 'directory for its CA certificate (default: a temp dir)')
+    .option('--port <n>', 'HTTPS port on 127.0.0.1 (default: the last one used in --dir, else random)', port)
+    .option('--dir <path>', 'directory for its CA and state (apps, redirect URIs, tokens), kept across restarts (default: a temp dir)')
+    .option('--redirect-uri <uri>', "register a redirect URI for the demo app (repeatable), e.g. login --port 8000's", collect)
     .option('--token-lifetime <seconds>', 'access token lifetime in whole seconds', positiveInt)
+    .option('--env', 'print the export lines for the emulator in --dir and exit: eval "$(keygate emulator --dir <path> --env)"')
     .action((options) => dispatch(() => import('./commands/emulator.js'), options));
 
   return program;

@@ -43,6 +43,12 @@ export class ConnectionNotFoundError extends KeygateError {
 /** Unknown provider, or a provider file that fails validation. Exit 4. */
 export class ProviderError extends KeygateError {
   override readonly exitCode = ExitCode.provider;
+  /** Every problem found in a provider file, one line each (`<file>: <JSON path> <what>`). */
+  readonly problems: string[];
+  constructor(message: string, options: ErrorOptions & { problems?: string[] } = {}) {
+    super(message, options);
+    this.problems = options.problems ?? [];
+  }
 }
 
 /** The credential is expired (and cannot be refreshed now) or revoked. Exit 5. */

@@ -1,7 +1,7 @@
 // keygate run [--connection <provider>/<name>]... [--sandbox | --no-sandbox] [--verbose] [--allow-nested] -- <command...>
 import { keygateHome } from '../home.js';
 import { createTokenAccess } from '../lifecycle/index.js';
-import { loadProviders } from '../provider/index.js';
+import { loadProviderCatalog } from '../provider/index.js';
 import { parseConnectionArgs } from '../run/connections.js';
 import { runWithProxy } from '../run/index.js';
 import { takeOwnSecrets } from '../run/own-env.js';
@@ -10,11 +10,17 @@ import { openStore } from '../store/index.js';
 import type { CommandIO } from './io.js';
 
 export async function main(command: string[], options: { connection?: string[]; verbose?: boolean; allowNested?: boolean; sandbox?: boolean }, io: CommandIO): Promise<number> {
-  parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
+  const refs = parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
   const env = takeOwnSecrets(io.env);
   const home = keygateHome(env);
+  const { providers, broken } = await loadProviderCatalog({ home });
+  // A broken provider file stops the run only when that provider was asked for by name.
+  for (const ref of refs) {
+    const err = broken.get(ref.provider);
+    if (err) throw err;
+  }
+  if (refs.length === 0) for (const [name, err] of broken) io.stderr(`keygate: provider ${name} is skipped: ${err.message}\n`);
   const vault = await openStore({ home, env, stderr: io.stderr });
-  const providers = await loadProviders({ home });
   return runWithProxy({
     command,
     home,

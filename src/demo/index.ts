@@ -46,7 +46,7 @@ export async function runDemo(io: DemoIO): Promise<void> {
       KEYGATE_HOME: home,
       // The demo never touches your OS keychain: its vault key is a file in the temporary home.
       KEYGATE_KEY_BACKEND: 'keyfile',
-      KEYGATE_CONNECT_TO: emulator.connectTo,
+      KEYGATE_CONNECT_TO: emulator.connectToAll,
       NODE_EXTRA_CA_CERTS: emulator.caPath,
       DISCORD_CLIENT_ID: DEMO_CLIENT_ID,
       DISCORD_CLIENT_SECRET: DEMO_CLIENT_SECRET,

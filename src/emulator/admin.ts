@@ -38,6 +38,9 @@ export const ADMIN_ROUTES: Record<string, AdminRoute> = {
     run: (c, b) =>
       c.issueTokens({ clientId: optional(b.client_id), scopes: optional(b.scopes), userId: optional(b.user_id) }),
   },
+  '/__emulator/bot-token': { method: 'POST', run: (c, b) => c.botToken(optional(b.client_id)) },
+  '/__emulator/bot-token/reset': { method: 'POST', run: (c, b) => c.resetBotToken(optional(b.client_id)) },
+  '/__emulator/installations': { method: 'POST', run: (c, b) => c.installations(optional(b.client_id)) },
   '/__emulator/reset': { method: 'POST', run: (c) => (c.resetCounters(), OK) },
   '/__emulator/counters': { method: 'GET', run: (c) => c.counters() },
   '/__emulator/log': { method: 'GET', run: (c) => c.requestLog() },

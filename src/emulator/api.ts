@@ -2,6 +2,7 @@
 // target for the proxy's tests. Checks run in Discord's order: route, method, rate limit, token, scope.
 // The hot path is a Map lookup for the route and one for the token; nothing else is computed.
 import { createHash } from 'node:crypto';
+import { botApi, botCredential, isBotOnly, type SharedRoute } from './bot-api.js';
 import { answerFault } from './faults.js';
 import { httpError, json, type Exchange } from './http.js';
 import { application, connection, currentUser, discordTimestamp, guildMember, partialGuild, partialUser } from './payloads.js';
@@ -26,11 +27,24 @@ const ROUTES = new Map<string, ApiRoute>([
 ]);
 const MEMBER_PATH = /^\/users\/@me\/guilds\/(\d{1,20})\/member$/;
 const MEMBER_ROUTE: ApiRoute = { method: 'GET', scopes: ['guilds.members.read'], handle: getMember };
+/** A route that needs a bot token: no Bearer token has a scope for it, so it gets 401. */
+const BOT_ONLY_ROUTE: ApiRoute = { method: 'GET', scopes: ['bot-token-only'], handle: () => undefined };
+
+/** The routes a bot token may use too: those needing no token, and the echo target. */
+function sharedRoute(path: string): SharedRoute | undefined {
+  const route = ROUTES.get(path);
+  if (!route) return undefined;
+  if (route.scopes === null) return { method: route.method, needsToken: false, handle: (ex) => route.handle(ex) };
+  if (path === '/__echo') return { method: route.method, needsToken: true, handle: (ex, tokenId) => echo(ex, { id: tokenId ?? '' }) };
+  return undefined;
+}
 
 export async function api(ex: Exchange, path: string): Promise<void> {
   const { state } = ex;
   state.counters.apiCalls++;
-  const route = ROUTES.get(path) ?? (MEMBER_PATH.test(path) ? MEMBER_ROUTE : undefined);
+  const bot = botCredential(ex);
+  if (bot !== undefined) return botApi(ex, path, bot, sharedRoute);
+  const route = ROUTES.get(path) ?? (MEMBER_PATH.test(path) ? MEMBER_ROUTE : isBotOnly(path) ? BOT_ONLY_ROUTE : undefined);
   if (!route) return httpError(ex, 404);
   if (route.method !== '*' && route.method !== ex.method) return httpError(ex, 405);
   const fault = state.takeFault('api');
@@ -115,15 +129,17 @@ function getGuilds(ex: Exchange, _token: AccessToken, user: EmulatorUser): void 
   json(ex, 200, guilds.map((g) => partialGuild(g, withCounts)));
 }
 
-async function echo(ex: Exchange, token: AccessToken): Promise<void> {
+async function echo(ex: Exchange, token: { id: string }): Promise<void> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of ex.req as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     hash.update(chunk);
   }
-  const { authorization: _secret, ...headers } = ex.req.headers;
-  json(ex, 200, { method: ex.method, query: ex.query, bytes, sha256: hash.digest('hex'), token_id: token.id, headers });
+  const { authorization, ...headers } = ex.req.headers;
+  // The scheme only (Bearer or Bot): the token itself is never echoed.
+  const scheme = authorization?.split(' ', 1)[0] ?? null;
+  json(ex, 200, { method: ex.method, query: ex.query, bytes, sha256: hash.digest('hex'), token_id: token.id, auth_scheme: scheme, headers });
 }
 
 /** Discord's validation error: 400 {"message": "Invalid Form Body", "code": 50035, "errors": {...}}. */

@@ -2,6 +2,7 @@
 // The order of checks follows RFC 6749 §4.1.2.1: while the client or the redirect URI is in doubt
 // the user sees an error page and is never sent anywhere; once the redirect URI is trusted, every
 // other problem goes back to it as `error=...&error_description=...&state=...`.
+import { canManage } from './bots.js';
 import { escapeHtml, redirect, reply, type Exchange } from './http.js';
 import { KNOWN_SCOPES, RESTRICTED_SCOPES } from './scopes.js';
 
@@ -57,14 +58,32 @@ export function authorize(ex: Exchange): void {
     return fail('access_denied', 'The resource owner or authorization server denied the request');
   }
 
+  // Adding a bot: the user picks a guild they manage (or the one guild_id names) and approves the
+  // permissions; the bot joins then, and the callback names the guild and the permissions granted.
+  let install: { guildId: string; permissions: string } | undefined;
+  if (scopes.includes('bot')) {
+    if (!client.bot) return fail('invalid_request', 'This application has no bot user.');
+    const permissions = params.get('permissions') ?? '0';
+    if (!/^\d{1,20}$/.test(permissions)) return fail('invalid_request', 'Invalid "permissions" in request.');
+    const guilds = state.users.get(state.currentUserId)?.guilds ?? [];
+    const wanted = params.get('guild_id');
+    const guild = wanted === null ? guilds.find(canManage) : guilds.find((g) => g.id === wanted);
+    if (!guild || !canManage(guild)) {
+      return fail('invalid_request', wanted === null ? 'You do not manage any server to add this bot to.' : 'You cannot add bots to that server.');
+    }
+    state.bots.install(clientId, guild, permissions, state.now());
+    install = { guildId: guild.id, permissions };
+  }
+
   const code = state.issueCode({
     clientId,
     userId: state.currentUserId,
     redirectUri: requested,
     scopes,
     challenge,
+    guildId: install?.guildId,
   });
-  redirect(ex, withParams(redirectUri, { code, state: stateParam }));
+  redirect(ex, withParams(redirectUri, { code, state: stateParam, guild_id: install?.guildId ?? null, permissions: install?.permissions ?? null }));
 }
 
 /** The redirect URI with parameters added; `state` is echoed verbatim, and omitted if absent. */

@@ -14,7 +14,9 @@ export const CA_KEY_FILE = 'ca-key.pem';
  * The CA may only issue for these names (and their subdomains): even if its key leaks from a temp
  * directory, a CA someone added to NODE_EXTRA_CA_CERTS cannot vouch for any other site.
  */
-export const EMULATOR_CA_NAMES = ['discord.com', 'localhost'];
+export const EMULATOR_CA_NAMES = ['discord.com', 'discord.gg', 'localhost'];
+/** Names the CA's version: a CA kept from an older emulator that cannot issue for discord.gg is replaced. */
+const CA_COMMON_NAME = 'keygate Discord emulator CA 2';
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */
@@ -28,7 +30,7 @@ export async function loadOrCreateCa(dir: string): Promise<EmulatorCa> {
   let ca = await readBundle(keyPath);
   if (!ca) {
     const fresh = await createCertificateAuthority({
-      commonName: 'keygate Discord emulator CA',
+      commonName: CA_COMMON_NAME,
       permittedDnsNames: EMULATOR_CA_NAMES,
     });
     const created = { keyPem: ensureNewline(fresh.keyPem), certPem: ensureNewline(fresh.certPem) };
@@ -55,7 +57,7 @@ async function readBundle(file: string): Promise<CertificateAuthority | undefine
   try {
     const cert = new X509Certificate(certPem);
     const stillValid = Date.parse(cert.validTo) > Date.now() + 24 * 60 * 60 * 1000;
-    if (!stillValid || !cert.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
+    if (!stillValid || !cert.subject.includes(`CN=${CA_COMMON_NAME}`) || !cert.checkPrivateKey(createPrivateKey(keyPem))) return undefined;
   } catch {
     return undefined;
   }

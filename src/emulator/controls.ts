@@ -33,10 +33,24 @@ export interface EmulatorControls {
   registerRedirectUri(clientId: string, uri: string): void;
   /** A new authorization without the authorize round trip, as the token endpoint would answer. */
   issueTokens(options?: IssueTokensOptions): TokenResponse;
+  /** The live token of an application's bot (default: the first client's), as Bot → Reset Token shows it once. */
+  botToken(clientId?: string): BotTokenInfo;
+  /** Bot → Reset Token: a new token; the old one answers 401 (and 4004 on the gateway) from now on. */
+  resetBotToken(clientId?: string): BotTokenInfo;
+  /** The guilds an application's bot was added to, with the permissions granted. */
+  installations(clientId?: string): Array<{ guild_id: string; guild_name: string; permissions: string }>;
   counters(): EmulatorCounters;
   requestLog(): RequestLogEntry[];
   /** Zero the counters and clear the request log. */
   resetCounters(): void;
+}
+
+export interface BotTokenInfo {
+  /** Secret, like a real bot token: tests hand it to keygate and look for it in places it must not be. */
+  token: string;
+  /** The emulator's name for it, as the request log shows it. */
+  token_id: string;
+  bot_id: string;
 }
 
 const DEFAULT_SCOPES = ['identify', 'email', 'guilds', 'connections'];
@@ -95,10 +109,29 @@ export function createControls(state: EmulatorState): EmulatorControls {
       if (!state.users.has(userId)) throw new TypeError(`Expected \`userId\` to name a known user, got ${show(userId)}`);
       return state.createGrant(clientId, [...new Set(scopes)], userId);
     },
+    botToken(clientId) {
+      const token = state.bots.tokenOf(botClient(state, clientId));
+      return { token: token!.value, token_id: token!.id, bot_id: token!.bot.id };
+    },
+    resetBotToken(clientId) {
+      const token = state.bots.reset(botClient(state, clientId));
+      return { token: token!.value, token_id: token!.id, bot_id: token!.bot.id };
+    },
+    installations: (clientId) =>
+      state.bots.installations(botClient(state, clientId)).map((i) => ({ guild_id: i.guild.id, guild_name: i.guild.name, permissions: i.permissions })),
     counters: () => ({ ...state.counters }),
     requestLog: () => state.requestLog(),
     resetCounters: () => state.resetCounters(),
   };
+}
+
+/** A registered client with a bot: the one named, or the first. */
+function botClient(state: EmulatorState, clientId: string | undefined): string {
+  const id = clientId ?? state.clients.keys().next().value;
+  if (id === undefined || !state.clients.get(id)?.bot) {
+    throw new TypeError(`Expected \`clientId\` to name a registered client with a bot, got ${show(clientId)}`);
+  }
+  return id;
 }
 
 function expectCount(count: unknown): asserts count is number {

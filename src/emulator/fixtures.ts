@@ -7,6 +7,9 @@ export const DEMO_CLIENT_SECRET = 'emulator-demo-secret';
 /** keygate's default login callback (port 7998). */
 export const DEMO_REDIRECT_URI = 'http://127.0.0.1:7998/auth/callback/oauth';
 
+/** The demo application's bot user. Its token is random per emulator run (controls.botToken()). */
+export const DEMO_BOT_ID = '1171993355049885706';
+
 export function defaultClients(): EmulatorClient[] {
   return [
     {
@@ -14,6 +17,7 @@ export function defaultClients(): EmulatorClient[] {
       client_secret: DEMO_CLIENT_SECRET,
       redirect_uris: [DEMO_REDIRECT_URI],
       name: 'Keygate Demo',
+      bot: { id: DEMO_BOT_ID, username: 'keygate-demo', discriminator: '4821' },
     },
   ];
 }

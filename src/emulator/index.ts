@@ -7,16 +7,21 @@
 //   emulator.controls.rateLimitNext(1);
 //   await emulator.stop();
 import { loadCertificateAuthority } from '../pki/certs.js';
-import { loadOrCreateCa, EMULATOR_CA_NAMES } from './ca.js';
+import { loadOrCreateCa } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
-import { defaultClients, defaultUsers } from './fixtures.js';
+import { DEMO_CLIENT_ID, defaultClients, defaultUsers } from './fixtures.js';
+import { attachGateway } from './gateway.js';
+import { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
 import { close, createHandler, listen } from './server.js';
+import { attachStateFile } from './persist.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorClient, EmulatorUser } from './types.js';
 
-export type { EmulatorControls, IssueTokensOptions } from './controls.js';
+export type { BotTokenInfo, EmulatorControls, IssueTokensOptions } from './controls.js';
 export type * from './types.js';
-export { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { DEMO_BOT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI } from './fixtures.js';
+export { GATEWAY_URL, RESUME_GATEWAY_URL } from './bot-api.js';
+export { readSavedState, STATE_FILE } from './persist.js';
 export { ADMIN_ROUTES } from './admin.js';
 
 export interface EmulatorOptions {
@@ -32,6 +37,13 @@ export interface EmulatorOptions {
   users?: EmulatorUser[];
   /** The clock, in ms since the epoch (default Date.now); tests pass a fake to age codes and tokens. */
   now?: () => number;
+  /**
+   * Keep applications, redirect URIs and tokens in `<dir>/state.json` and reload them on start
+   * (`keygate emulator` does). Default false: tests and the demo start from the fixtures every time.
+   */
+  persist?: boolean;
+  /** Redirect URIs to register for the demo application (added to what the state file holds). */
+  redirectUris?: string[];
 }
 
 export interface Emulator {
@@ -41,11 +53,24 @@ export interface Emulator {
   caCertPem: string;
   /** Absolute path of `ca.pem`. */
   caPath: string;
-  /** `discord.com:443:127.0.0.1:<port>`, the value for KEYGATE_CONNECT_TO (and curl --connect-to). */
+  /** `discord.com:443:127.0.0.1:<port>`, for curl --connect-to (one entry). */
   connectTo: string;
+  /**
+   * The value for KEYGATE_CONNECT_TO: discord.com, gateway.discord.gg and the resume gateway host
+   * READY names, all to the emulator (curl's syntax, comma-separated).
+   */
+  connectToAll: string;
   controls: EmulatorControls;
   /** Close the server and every open connection. */
   stop(): Promise<void>;
+}
+
+/** The hosts the emulator answers for: the API and the gateway (and its resume host). */
+const EMULATED_HOSTS = ['discord.com', new URL(GATEWAY_URL).host, new URL(RESUME_GATEWAY_URL).host];
+
+/** KEYGATE_CONNECT_TO for an emulator on `port`: every emulated host to 127.0.0.1:<port>. */
+export function emulatorConnectTo(port: number): string {
+  return EMULATED_HOSTS.map((host) => `${host}:443:127.0.0.1:${port}`).join(',');
 }
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -66,8 +91,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const leaf = await (await loadCertificateAuthority(ca)).issue(EMULATOR_CA_NAMES);
+  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost']);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
+  let stateFile: ReturnType<typeof attachStateFile> | undefined;
+  try {
+    if (options.persist) stateFile = attachStateFile(options.dir, state, actualPort);
+    for (const uri of options.redirectUris ?? []) controls.registerRedirectUri(DEMO_CLIENT_ID, uri);
+    stateFile?.flush();
+  } catch (err) {
+    await close(server);
+    throw err;
+  }
+  const gateway = attachGateway(server, state);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -76,7 +111,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     caCertPem: ca.certPem,
     caPath: ca.caPath,
     connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
+    connectToAll: emulatorConnectTo(actualPort),
     controls,
-    stop: () => (stopping ??= close(server)),
+    stop: () => (stopping ??= (gateway.close(), close(server).then(() => stateFile?.flush()))),
   };
 }

@@ -1,6 +1,6 @@
 // JSON bodies shaped like Discord's objects (https://discord.com/developers/docs/resources/user).
 import { createHash } from 'node:crypto';
-import type { EmulatorClient, EmulatorConnection, EmulatorGuild, EmulatorUser } from './types.js';
+import type { EmulatorBot, EmulatorClient, EmulatorConnection, EmulatorGuild, EmulatorUser } from './types.js';
 
 /** The partial user embedded in other objects (GET /oauth2/@me, guild members). */
 export function partialUser(user: EmulatorUser): Record<string, unknown> {
@@ -113,4 +113,81 @@ function verifyKey(clientId: string): string {
 /** Discord writes timestamps with microseconds and an explicit offset: 2021-01-23T02:33:17.017000+00:00. */
 export function discordTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '000+00:00');
+}
+
+/** The owner of guilds the signed-in user does not own. */
+export const OTHER_OWNER_ID = '41771983423143937';
+
+/** A bot user as GET /users/@me (with its token) or GET /users/{id} shows it. */
+export function botUser(bot: EmulatorBot): Record<string, unknown> {
+  return {
+    id: bot.id,
+    username: bot.username,
+    avatar: null,
+    discriminator: bot.discriminator ?? '0000',
+    public_flags: 0,
+    flags: 0,
+    bot: true,
+    banner: null,
+    accent_color: null,
+    global_name: null,
+    avatar_decoration_data: null,
+    banner_color: null,
+  };
+}
+
+/** GET /applications/@me with the bot token: the application, its bot and its owner. */
+export function botApplication(client: EmulatorClient, bot: EmulatorBot, owner: EmulatorUser | undefined): Record<string, unknown> {
+  return {
+    ...application(client),
+    bot_public: true,
+    bot: botUser(bot),
+    owner: owner ? partialUser(owner) : null,
+    approximate_guild_count: 0,
+    redirect_uris: client.redirect_uris,
+    interactions_endpoint_url: null,
+    install_params: { scopes: ['bot', 'applications.commands'], permissions: '0' },
+  };
+}
+
+/**
+ * The guild object Discord sends in the bot install's token response and in GUILD_CREATE
+ * (https://discord.com/developers/docs/resources/guild#guild-object), with only the @everyone role.
+ */
+export function fullGuild(guild: EmulatorGuild, ownerId: string): Record<string, unknown> {
+  return {
+    id: guild.id,
+    name: guild.name,
+    icon: guild.icon ?? null,
+    description: null,
+    splash: null,
+    discovery_splash: null,
+    banner: null,
+    features: guild.features ?? [],
+    owner_id: ownerId,
+    application_id: null,
+    afk_channel_id: null,
+    afk_timeout: 300,
+    system_channel_id: null,
+    system_channel_flags: 0,
+    widget_enabled: false,
+    widget_channel_id: null,
+    verification_level: 0,
+    default_message_notifications: 0,
+    explicit_content_filter: 0,
+    mfa_level: 0,
+    premium_tier: 0,
+    premium_subscription_count: 0,
+    preferred_locale: 'en-US',
+    rules_channel_id: null,
+    public_updates_channel_id: null,
+    safety_alerts_channel_id: null,
+    vanity_url_code: null,
+    nsfw_level: 0,
+    roles: [
+      { id: guild.id, name: '@everyone', color: 0, hoist: false, icon: null, unicode_emoji: null, position: 0, permissions: '1071698660929', managed: false, mentionable: false, flags: 0 },
+    ],
+    emojis: [],
+    stickers: [],
+  };
 }

@@ -3,6 +3,7 @@
 // Tokens are kept only while they are live: a rotated refresh token or a revoked grant leaves the
 // maps, so every check on the hot path is one Map lookup.
 import { randomInt } from 'node:crypto';
+import { BotRegistry } from './bots.js';
 import type { EmulatorClient, EmulatorCounters, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
 
 /** Codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten). */
@@ -17,6 +18,8 @@ export interface AuthorizationCode {
   scopes: string[];
   /** S256 code challenge, or null without PKCE. */
   challenge: string | null;
+  /** With the `bot` scope: the guild the bot was added to on the consent page. */
+  guildId?: string;
   expiresAt: number;
 }
 
@@ -41,6 +44,22 @@ export interface AccessToken {
 
 export type Fault = { kind: 'rate-limit'; retryAfter: number } | { kind: 'fail'; status: number };
 
+/** The state file's shape (persist.ts). Field names are snake_case, like the rest of the emulator's JSON. */
+export interface StateSnapshot {
+  version: 1;
+  /** Last id number used for grants and tokens, so ids stay unique across restarts. */
+  sequence: number;
+  clients: EmulatorClient[];
+  grants: Array<{
+    id: string;
+    client_id: string;
+    user_id: string;
+    scopes: string[];
+    access_token: { id: string; value: string; expires_at: number } | null;
+    refresh_token: string | null;
+  }>;
+}
+
 interface PendingFault {
   remaining: number;
   routes: FaultRoutes;
@@ -60,12 +79,17 @@ export function emptyCounters(): EmulatorCounters {
     unauthorized: 0,
     rateLimited: 0,
     injectedFailures: 0,
+    gatewayConnections: 0,
+    gatewayIdentifies: 0,
+    gatewayResumes: 0,
+    gatewayAuthFailures: 0,
   };
 }
 
 export class EmulatorState {
   readonly clients = new Map<string, EmulatorClient>();
   readonly users = new Map<string, EmulatorUser>();
+  readonly bots = new BotRegistry();
   currentUserId: string;
   tokenLifetimeSeconds: number;
   counters: EmulatorCounters = emptyCounters();
@@ -80,6 +104,8 @@ export class EmulatorState {
   private sequence = 0;
   private log: Array<{ at: number; method: string; path: string; status: number; tokenId: string | null }> = [];
   private logStart = 0;
+  /** Called after every change worth keeping across restarts (clients, grants, tokens); see persist.ts. */
+  onChange: () => void = () => {};
 
   constructor(
     clients: EmulatorClient[],
@@ -97,12 +123,17 @@ export class EmulatorState {
 
   addClient(client: EmulatorClient): void {
     this.clients.set(client.client_id, { ...client, redirect_uris: [...client.redirect_uris] });
+    this.bots.register(client);
+    this.onChange();
   }
 
   registerRedirectUri(clientId: string, uri: string): void {
     const client = this.clients.get(clientId);
     if (!client) throw new Error(`no client \`${clientId}\` is registered`);
-    if (!client.redirect_uris.includes(uri)) client.redirect_uris.push(uri);
+    if (!client.redirect_uris.includes(uri)) {
+      client.redirect_uris.push(uri);
+      this.onChange();
+    }
   }
 
   /** The client if the secret is right, else null. */
@@ -178,6 +209,7 @@ export class EmulatorState {
   expireAllTokens(): void {
     const past = this.now() - 1000;
     for (const token of this.accessTokens.values()) token.expiresAt = past;
+    this.onChange();
   }
 
   revokeAll(): void {
@@ -226,6 +258,46 @@ export class EmulatorState {
     this.logStart = 0;
   }
 
+  /** What survives a restart: applications (with their redirect URIs) and live grants with their tokens. */
+  snapshot(): StateSnapshot {
+    return {
+      version: 1,
+      sequence: this.sequence,
+      clients: [...this.clients.values()],
+      grants: [...this.grants].map((g) => ({
+        id: g.id,
+        client_id: g.clientId,
+        user_id: g.userId,
+        scopes: g.scopes,
+        access_token: g.access && { id: g.access.id, value: g.access.value, expires_at: g.access.expiresAt },
+        refresh_token: g.refreshToken,
+      })),
+    };
+  }
+
+  /** Load a snapshot over the configured data: its clients replace those of the same id. */
+  restore(snapshot: StateSnapshot): void {
+    for (const client of snapshot.clients) this.clients.set(client.client_id, { ...client, redirect_uris: [...client.redirect_uris] });
+    for (const saved of snapshot.grants) {
+      const grant: Grant = {
+        id: saved.id,
+        clientId: saved.client_id,
+        userId: saved.user_id,
+        scopes: saved.scopes,
+        scopeSet: new Set(saved.scopes),
+        access: null,
+        refreshToken: saved.refresh_token,
+      };
+      if (saved.access_token) {
+        grant.access = { id: saved.access_token.id, value: saved.access_token.value, grant, expiresAt: saved.access_token.expires_at };
+        this.accessTokens.set(grant.access.value, grant.access);
+      }
+      if (grant.refreshToken) this.refreshTokens.set(grant.refreshToken, grant);
+      this.grants.add(grant);
+    }
+    this.sequence = Math.max(this.sequence, snapshot.sequence);
+  }
+
   private issueTokens(grant: Grant): TokenResponse {
     if (grant.access) this.accessTokens.delete(grant.access.value);
     if (grant.refreshToken) this.refreshTokens.delete(grant.refreshToken);
@@ -240,6 +312,7 @@ export class EmulatorState {
     grant.refreshToken = refreshToken;
     this.accessTokens.set(access.value, access);
     this.refreshTokens.set(refreshToken, grant);
+    this.onChange();
     return {
       access_token: access.value,
       token_type: 'Bearer',
@@ -255,6 +328,7 @@ export class EmulatorState {
     grant.access = null;
     grant.refreshToken = null;
     this.grants.delete(grant);
+    this.onChange();
   }
 }
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { EmulatorClient } from './types.js';
 import { answerFault } from './faults.js';
 import { json, mediaType, readBody, type Exchange } from './http.js';
+import { OTHER_OWNER_ID, fullGuild } from './payloads.js';
 
 const FORM_LIMIT = 64 * 1024;
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -58,7 +59,9 @@ export async function token(ex: Exchange): Promise<void> {
   const tokens = state.exchangeCode(value, code);
   state.counters.codeExchanges++;
   ex.tokenId = state.accessToken(tokens.access_token)?.id ?? null;
-  json(ex, 200, tokens, NO_STORE);
+  // A bot install's answer carries the guild the bot joined.
+  const guild = code.guildId === undefined ? undefined : state.users.get(code.userId)?.guilds?.find((g) => g.id === code.guildId);
+  json(ex, 200, guild ? { ...tokens, guild: fullGuild(guild, guild.owner ? code.userId : OTHER_OWNER_ID) } : tokens, NO_STORE);
 }
 
 /**

@@ -11,6 +11,16 @@ export interface EmulatorClient {
   name?: string;
   /** Scopes Discord only grants to approved apps (e.g. `rpc`) that this client may request anyway. */
   approved_scopes?: string[];
+  /** The application's bot user, if it has one (Developer Portal → Bot). It gets a token at start. */
+  bot?: EmulatorBot;
+}
+
+/** An application's bot user. */
+export interface EmulatorBot {
+  id: string;
+  username: string;
+  /** Bots kept their four-digit discriminators. Default "0000". */
+  discriminator?: string;
 }
 
 export interface EmulatorGuild {
@@ -83,6 +93,14 @@ export interface EmulatorCounters {
   rateLimited: number;
   /** Answers with an injected status (failNext). */
   injectedFailures: number;
+  /** WebSocket connections accepted by the gateway. */
+  gatewayConnections: number;
+  /** IDENTIFYs answered with READY. */
+  gatewayIdentifies: number;
+  /** RESUMEs answered with RESUMED. */
+  gatewayResumes: number;
+  /** Gateway connections closed with 4004 (authentication failed). */
+  gatewayAuthFailures: number;
 }
 
 /** One served request. Never holds a token, a code or a secret: only the emulator's token id. */
@@ -93,7 +111,10 @@ export interface RequestLogEntry {
   /** Path without the query string (which may carry codes and PKCE values). */
   path: string;
   status: number;
-  /** The emulator's id for the access token the request presented (API) or obtained (token endpoint). */
+  /**
+   * The emulator's id for the access token the request presented (API) or obtained (token endpoint),
+   * or for the bot token (`bot_<application>_<n>`) of a bot request or a gateway IDENTIFY/RESUME.
+   */
   tokenId: string | null;
 }
 
@@ -105,4 +126,6 @@ export interface TokenResponse {
   refresh_token: string;
   /** Granted scopes, space-separated. */
   scope: string;
+  /** With the `bot` scope: the guild the bot was added to. */
+  guild?: Record<string, unknown>;
 }

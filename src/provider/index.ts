@@ -1,12 +1,15 @@
 // Provider definitions are data: bundled files in the package's providers/, then the user's
 // $KEYGATE_HOME/providers/*.json. A user file named like a bundled one is merged deeply over it;
-// any other name adds a provider. Every file is validated against providers/schema.json on load.
+// any other name adds a provider. Every file is validated against providers/schema.json on load,
+// and a broken file takes out only its own provider.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ProviderError } from '../errors.js';
 import { keygateHome, packageRoot } from '../home.js';
 import type { ProviderDefinition } from './types.js';
-import { validate, type SchemaNode } from './validate.js';
+import { checkReferences } from './references.js';
+import { validate, type SchemaNode, type ValidationProblem } from './validate.js';
 
 export type { ProviderDefinition } from './types.js';
 
@@ -55,15 +58,10 @@ export async function getProvider(name: string, options: ProviderOptions = {}): 
   if (base === undefined && override === undefined) {
     throw new ProviderError(`unknown provider "${name}"`, { hint: knownHint(options) });
   }
-  if (base !== undefined && override !== undefined) {
-    check(userFile, override, { partial: true });
-    const merged = deepMerge(base, override);
-    check(`${userFile} (merged over the bundled ${name}.json)`, merged, {});
-    return finish(name, merged, 'custom', [bundledFile, userFile]);
-  }
+  if (base !== undefined && override !== undefined) return overridden(name, bundledFile, base, userFile, override);
   const file = base !== undefined ? bundledFile : userFile;
   const data = (base ?? override) as unknown;
-  check(file, data, {});
+  check(file, problemsOf(data));
   return finish(name, data, base !== undefined ? 'bundled' : 'custom', [file]);
 }
 
@@ -73,33 +71,74 @@ export function getBundledProvider(name: string, options: ProviderOptions = {}):
   const file = path.join(dirs(options).bundled, `${name}.json`);
   const data = readJsonFile(file);
   if (data === undefined) return undefined;
-  check(file, data, {});
+  check(file, problemsOf(data));
   return finish(name, data, 'bundled', [file]);
 }
 
-/** Every provider, by name. A broken file fails the whole load with a message naming it. */
-export async function loadProviders(options: ProviderOptions = {}): Promise<Map<string, ProviderDefinition>> {
-  const result = new Map<string, ProviderDefinition>();
-  for (const name of providerNames(options)) result.set(name, await getProvider(name, options));
-  return result;
+export interface ProviderCatalog {
+  /** Providers whose files are valid, by name. */
+  providers: Map<string, ProviderDefinition>;
+  /** Providers whose files are not, with the error a command about them gets. */
+  broken: Map<string, ProviderError>;
 }
 
-/** Validate one provider file on its own (for `keygate providers validate <file>`). */
+/** Every provider, by name. A broken file takes out only its own provider (see `broken`). */
+export async function loadProviderCatalog(options: ProviderOptions = {}): Promise<ProviderCatalog> {
+  const catalog: ProviderCatalog = { providers: new Map(), broken: new Map() };
+  for (const name of providerNames(options)) {
+    try {
+      catalog.providers.set(name, await getProvider(name, options));
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      catalog.broken.set(name, err);
+    }
+  }
+  return catalog;
+}
+
+/** Every provider whose files are valid, by name; broken ones are left out (loadProviderCatalog says which). */
+export async function loadProviders(options: ProviderOptions = {}): Promise<Map<string, ProviderDefinition>> {
+  return (await loadProviderCatalog(options)).providers;
+}
+
+/** Validate one provider file on its own (for `keygate providers validate <file>`); throws with every problem. */
 export function validateProviderFile(file: string, options: ProviderOptions = {}): ProviderDefinition {
   const data = readJsonFile(file);
   if (data === undefined) throw new ProviderError(`${file}: no such file`, { hint: 'check the path' });
   const name = path.basename(file, '.json');
   const bundledFile = path.join(dirs(options).bundled, `${name}.json`);
   const base = path.resolve(file) === path.resolve(bundledFile) ? undefined : readJsonFile(bundledFile);
-  if (base !== undefined) {
-    // Named like a bundled provider: it is an override, so it may be partial.
-    check(file, data, { partial: true });
-    const merged = deepMerge(base, data);
-    check(`${file} (merged over the bundled ${name}.json)`, merged, {});
-    return finish(name, merged, 'custom', [bundledFile, file]);
-  }
-  check(file, data, {});
+  // Named like a bundled provider: it is an override, so it may be partial.
+  if (base !== undefined) return overridden(name, bundledFile, base, file, data);
+  check(file, problemsOf(data));
   return finish(name, data, 'custom', [file]);
+}
+
+/**
+ * The provider as a file a user can save in $KEYGATE_HOME/providers/ and edit: the definition
+ * without the provenance fields (those go in `--json` and `providers list`), pointing editors at
+ * the schema.
+ */
+export function providerFileBody(provider: ProviderDefinition): Record<string, unknown> {
+  const { name: _name, source: _source, files: _files, ...body } = provider;
+  return { $schema: schemaUrl(), ...body };
+}
+
+/** file:// URL of the bundled schema, for `$schema` in files outside the package. */
+export function schemaUrl(): string {
+  return pathToFileURL(path.join(bundledDirDefault, 'schema.json')).href;
+}
+
+function overridden(name: string, bundledFile: string, base: unknown, userFile: string, override: unknown): ProviderDefinition {
+  // The override alone may be partial; what it makes when merged must be complete. The same problem
+  // found in both (a bad value the merge keeps) is reported once.
+  const merged = deepMerge(base, override);
+  check(userFile, [...validate(override, schema(), { partial: true }), ...problemsOf(merged)]);
+  return finish(name, merged, 'custom', [bundledFile, userFile]);
+}
+
+function problemsOf(data: unknown): ValidationProblem[] {
+  return [...validate(data, schema()), ...checkReferences(data)];
 }
 
 function finish(name: string, data: unknown, source: ProviderDefinition['source'], files: string[]): ProviderDefinition {
@@ -107,13 +146,13 @@ function finish(name: string, data: unknown, source: ProviderDefinition['source'
   return { ...(rest as Omit<ProviderDefinition, 'name' | 'source' | 'files'>), name, source, files };
 }
 
-function check(file: string, data: unknown, options: { partial?: boolean }): void {
-  const problems = validate(data, schema(), options);
-  if (problems.length === 0) return;
-  const first = problems[0]!;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  throw new ProviderError(`${file}: ${first.path} ${first.message}${more}`, {
-    hint: `fix the file, then check it with \`keygate providers validate ${file.split(' (')[0]}\``,
+function check(file: string, found: ValidationProblem[]): void {
+  const lines = [...new Set(found.map((p) => `${file}: ${p.path} ${p.message}`))];
+  if (lines.length === 0) return;
+  const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? 's' : ''})` : '';
+  throw new ProviderError(`${lines[0]}${more}`, {
+    hint: lines.length > 1 ? `\`keygate providers validate ${file}\` lists them all` : `fix the file, then check it with \`keygate providers validate ${file}\``,
+    problems: lines,
   });
 }
 
@@ -128,7 +167,8 @@ function readJsonFile(file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ProviderError(`${file}: not valid JSON (${(err as Error).message})`, { hint: 'fix the JSON syntax', cause: err });
+    const problem = `${file}: not valid JSON (${(err as Error).message})`;
+    throw new ProviderError(problem, { hint: 'fix the JSON syntax', cause: err, problems: [problem] });
   }
 }
 

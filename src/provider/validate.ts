@@ -118,7 +118,7 @@ function isHttpsUrl(value: string): boolean {
 }
 
 /** The known name nearest to a typo (edit distance ≤ 2), for "did you mean" hints. */
-function closest(name: string, candidates: string[]): string | undefined {
+export function closest(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {

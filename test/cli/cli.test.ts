@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, runCli, tempHome } from '../helpers/cli.js';
+import { cliEnv, repoRoot, runCli, tempHome } from '../helpers/cli.js';
 
 const home = tempHome();
 const env = cliEnv(home);
@@ -104,7 +104,9 @@ describe('providers commands', () => {
   it('providers list --json parses and shows source and auth type', async () => {
     const r = await runCli(['providers', 'list', '--json'], { env });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ providers: [{ name: 'discord', display_name: 'Discord', source: 'bundled', auth_type: 'oauth2' }] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      providers: [{ name: 'discord', display_name: 'Discord', source: 'bundled', auth_type: 'oauth2', files: [path.join(repoRoot, 'providers', 'discord.json')] }],
+    });
   });
 
   it('providers list shows a custom provider and an override as custom', async () => {
@@ -116,12 +118,14 @@ describe('providers commands', () => {
     expect(r.stdout).toMatch(/discord\s+Discord \(corp\)\s+custom\s+oauth2/);
   });
 
-  it('providers inspect prints the merged definition as JSON', async () => {
+  it('providers inspect prints the merged definition as a provider file; --json adds provenance', async () => {
     const r = await runCli(['providers', 'inspect', 'discord'], { env });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.oauth2.token_url).toBe('https://discord.com/api/oauth2/token');
-    expect(doc.source).toBe('bundled');
+    for (const provenance of ['name', 'source', 'files']) expect(doc).not.toHaveProperty(provenance);
+    const json = await runCli(['providers', 'inspect', 'discord', '--json'], { env });
+    expect(JSON.parse(json.stdout)).toEqual({ name: 'discord', source: 'bundled', files: [path.join(repoRoot, 'providers', 'discord.json')], definition: doc });
   });
 
   it('providers validate: ok for a good file, exit 4 naming file and path for a bad one', async () => {
@@ -134,7 +138,7 @@ describe('providers commands', () => {
     const r = await runCli(['providers', 'validate', bad], { env });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(oneLineError);
-    expect(r.stderr).toContain(`${bad}: $.auth_type expected one of "oauth2", got "saml"`);
+    expect(r.stdout).toContain(`${bad}: $.auth_type expected one of "oauth2", got "saml"`);
   });
 
   it('a broken user override makes commands using that provider exit 4 naming the file', async () => {

@@ -18,7 +18,7 @@ export async function startSession(options: { tokenLifetimeSeconds?: number } = 
   const browser = fakeBrowser(emulator);
   const envFor = (home: string, extra: NodeJS.ProcessEnv = {}) =>
     cliEnv(home, {
-      KEYGATE_CONNECT_TO: emulator.connectTo,
+      KEYGATE_CONNECT_TO: emulator.connectToAll,
       NODE_EXTRA_CA_CERTS: emulator.caPath,
       DISCORD_CLIENT_ID: DEMO_CLIENT_ID,
       DISCORD_CLIENT_SECRET: DEMO_CLIENT_SECRET,

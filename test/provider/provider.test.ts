@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deepMerge, getProvider, loadProviders, validateProviderFile } from '../../src/provider/index.js';
+import { deepMerge, getProvider, loadProviderCatalog, loadProviders, providerFileBody, validateProviderFile } from '../../src/provider/index.js';
 import { ProviderError } from '../../src/errors.js';
 import { tempHome } from '../helpers/cli.js';
 
@@ -140,5 +140,29 @@ describe('validation names the file and the JSON path', () => {
     const home = homeWith({ 'acme.json': minimal });
     expect(validateProviderFile(path.join(import.meta.dirname, '../../providers/discord.json')).name).toBe('discord');
     expect(validateProviderFile(path.join(home, 'providers', 'acme.json')).display_name).toBe('Acme');
+  });
+});
+
+describe('the file body of a provider', () => {
+  it('is a valid file without provenance, and a full copy saved as an override changes nothing', async () => {
+    const bundled = await getProvider('discord', { home: tempHome() });
+    const body = providerFileBody(bundled);
+    expect(body).not.toHaveProperty('name');
+    expect(body).not.toHaveProperty('source');
+    expect(body).not.toHaveProperty('files');
+    const home = homeWith({ 'discord.json': body });
+    const copy = await getProvider('discord', { home });
+    expect(copy.source).toBe('custom');
+    const { source: _a, files: _b, ...same } = copy;
+    const { source: _c, files: _d, ...original } = bundled;
+    expect(same).toEqual(original);
+  });
+
+  it('a broken file is reported in the catalog, the others load', async () => {
+    const home = homeWith({ 'acme.json': '{', 'other.json': { ...minimal, display_name: 'Other' } });
+    const { providers, broken } = await loadProviderCatalog({ home });
+    expect([...providers.keys()]).toEqual(['discord', 'other']);
+    expect([...broken.keys()]).toEqual(['acme']);
+    expect(broken.get('acme')!.problems).toEqual([expect.stringMatching(/acme\.json: not valid JSON/)]);
   });
 });

@@ -68,10 +68,12 @@ export function buildProgram(): Command {
     .argument('<provider>', 'provider name, e.g. discord')
     .option('--connection <name>', 'name of this connection', connectionName, 'default')
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
+    .option('--for-tools <a,b,...>', 'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes')
     .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
     .option('--no-browser', 'do not open a browser; just print the URL')
     .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
     .option('--force', 'replace an existing connected connection')
+    .addHelpText('after', '\nSee which scopes --for-tools requests, and why: keygate scopes <provider> --for-tools <a,b,...>')
     .action((provider, options) => dispatch(() => import('./commands/login.js'), provider, options));
 
   program
@@ -155,6 +157,54 @@ Example:
     .option('--json', 'print one JSON document')
     .option('--limit <n>', 'show the last n entries', positiveInt, 50)
     .action((options) => dispatch(() => import('./commands/log.js'), options));
+
+  const tools = program.command('tools').description("list and describe a provider's tools (named API calls for `keygate call` and MCP)");
+  tools
+    .command('list')
+    .description("list tools with the scopes each needs and whether the connection's granted scopes cover it")
+    .argument('[provider]', 'only this provider')
+    .option('--connection <name>', 'check coverage against this connection', connectionName, 'default')
+    .option('--json', 'print one JSON document')
+    .action((provider, options) => dispatch(() => import('./commands/tools.js').then((m) => ({ main: m.list })), provider, options));
+  tools
+    .command('describe')
+    .description("show a tool's request, auth, scopes and parameter schema")
+    .argument('<provider>', 'provider name')
+    .argument('<tool>', 'tool name')
+    .option('--json', 'print one JSON document (with the input JSON Schema)')
+    .action((provider, tool, options) => dispatch(() => import('./commands/tools.js').then((m) => ({ main: m.describe })), provider, tool, options));
+
+  program
+    .command('call')
+    .description('call one tool with validated parameters, through the vault, refresh and revocation path of the proxy')
+    .argument('<provider>', 'provider name, e.g. discord')
+    .argument('<tool>', 'tool name (see `keygate tools list`)')
+    .option('--connection <name>', 'connection name', connectionName, 'default')
+    .option('--param <key=value>', 'a parameter (repeatable; a list takes a,b,c)', collect)
+    .option('--input <json|->', 'parameters as a JSON object, or - to read it from stdin')
+    .option('--output <file>', 'write the answer (JSON or an image) to this file')
+    .option('--json', 'print {tool, status, body} (or the written file, for an image)')
+    .addHelpText(
+      'after',
+      `
+Parameters and scopes are checked before anything is sent: a bad parameter exits 2, a scope the
+connection lacks exits 5 with the login command that adds it. JSON answers go to stdout; an image
+goes to --output, or to stdout when it is not a terminal.
+
+Examples:
+  keygate call discord get_my_user
+  keygate call discord list_my_guilds --param limit=5 --param with_counts=true
+  keygate call discord get_guild_widget_png --param guild_id=81384788765712384 --output widget.png`,
+    )
+    .action((provider, tool, options) => dispatch(() => import('./commands/call.js'), provider, tool, options));
+
+  program
+    .command('scopes')
+    .description('plan scopes from tools: the smallest set, and which tool needs each scope')
+    .argument('<provider>', 'provider name')
+    .requiredOption('--for-tools <a,b,...>', 'the tools you will call')
+    .option('--json', 'print one JSON document')
+    .action((provider, options) => dispatch(() => import('./commands/scopes.js'), provider, options));
 
   const providers = program.command('providers').description('list, inspect, validate and start provider definitions');
   providers

@@ -188,7 +188,7 @@ export interface OutboundRequest {
 export interface OutboundResponse {
   statusCode: number;
   headers: http.IncomingHttpHeaders;
-  body: { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void> };
+  body: { text(): Promise<string>; json(): Promise<unknown>; bytes(): Promise<Buffer>; dump(): Promise<void> };
 }
 
 /**
@@ -235,7 +235,7 @@ export function request(url: string | URL, options: OutboundRequest = {}): Promi
       resolve({
         statusCode: res.statusCode ?? 0,
         headers: res.headers,
-        body: { text, json: async () => JSON.parse(await text()) as unknown, dump: async () => void (await done) },
+        body: { text, json: async () => JSON.parse(await text()) as unknown, bytes: () => done, dump: async () => void (await done) },
       });
     });
     req.end(options.body);

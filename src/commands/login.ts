@@ -1,4 +1,5 @@
-// keygate login <provider> [--connection] [--scopes] [--port] [--no-browser] [--timeout] [--force]
+// keygate login <provider> [--connection] [--scopes | --for-tools] [--port] [--no-browser] [--timeout] [--force]
+import { UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
 import { login } from '../oauth/login.js';
@@ -8,6 +9,7 @@ import { startSpinner } from './spinner.js';
 interface LoginCommandOptions {
   connection: string;
   scopes?: string;
+  forTools?: string;
   port: number;
   browser: boolean;
   timeout: number;
@@ -15,13 +17,23 @@ interface LoginCommandOptions {
 }
 
 export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
+  if (options.scopes !== undefined && options.forTools !== undefined) {
+    throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
+  }
   const provider = await getProvider(providerName);
+  let scopes = options.scopes?.split(/[,\s]+/).filter(Boolean);
+  if (options.forTools !== undefined) {
+    const { planScopes } = await import('../tools/index.js');
+    const plan = planScopes(provider, options.forTools.split(/[,\s]+/).filter(Boolean));
+    scopes = plan.login_scopes;
+    io.stdout(`Scopes for ${plan.tools.join(', ')}: ${scopes.join(' ') || '(none)'}\n`);
+  }
   const vault = await openStore();
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {
       connection: options.connection,
-      scopes: options.scopes?.split(/[,\s]+/).filter(Boolean),
+      scopes,
       port: options.port,
       timeoutSeconds: options.timeout,
       force: options.force,

@@ -4,6 +4,7 @@ import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
 import { describeMeta, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
+import { printable } from './format.js';
 
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
 
@@ -27,7 +28,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   const ref = `${provider.name}/${options.connection}`;
 
   if (options.field === 'status') {
-    io.stdout(`${meta?.status ?? 'not_connected'}\n`);
+    io.stdout(`${printable(meta?.status ?? 'not_connected')}\n`);
     return;
   }
   if (!meta) {
@@ -50,7 +51,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   }
   const fields = describeMeta(meta);
   if (options.field) {
-    io.stdout(`${fields[options.field as keyof ConnectionFields] ?? ''}\n`);
+    io.stdout(`${printable(fields[options.field as keyof ConnectionFields] ?? '')}\n`);
     return;
   }
   if (options.json) {
@@ -61,7 +62,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   io.stdout(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k.padEnd(width)}  ${v}`)
+      .map(([k, v]) => `${k.padEnd(width)}  ${printable(String(v))}`)
       .join('\n') + '\n',
   );
 }

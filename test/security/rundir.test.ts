@@ -81,9 +81,14 @@ describe('run directories', () => {
     const name = path.join(os.tmpdir(), `keygate-run-${DEAD_PID}-race${process.pid}`);
     const swapper: ChildProcess = spawn(
       'runuser',
-      ['-u', ATTACKER, '--', 'sh', '-c', `while :; do mkdir "$1" 2>/dev/null; rmdir "$1" 2>/dev/null; ln -s "$2" "$1" 2>/dev/null; rm -f "$1"; done`, 'sh', name, victim],
+      ['-u', ATTACKER, '--', 'sh', '-c', `while :; do mkdir "$1" && touch "$1/x"; rm -rf "$1"; ln -s "$2" "$1"; rm -f "$1"; done 2>/dev/null`, 'sh', name, victim],
       { stdio: 'ignore' },
     );
+    //    And a plain directory of theirs under the same pattern: no run may delete it either.
+    const planted = path.join(os.tmpdir(), `keygate-run-${DEAD_PID}-planted${process.pid}`);
+    fs.mkdirSync(planted);
+    fs.writeFileSync(path.join(planted, 'their-file'), 'theirs');
+    fs.chownSync(planted, attacker.uid, attacker.gid);
     // 2. In the private base itself (as if an earlier bug had let something in): a symlink to the
     //    victim, a directory of the other user, one of ours with a file keygate never writes, one of
     //    ours with only keygate's files, and a name keygate never uses.
@@ -116,6 +121,8 @@ describe('run directories', () => {
       fs.rmSync(name, { recursive: true, force: true });
     }
     victimIntact();
+    expect(fs.readFileSync(path.join(planted, 'their-file'), 'utf8')).toBe('theirs');
+    fs.rmSync(planted, { recursive: true });
     expect(fs.readlinkSync(path.join(base, `${DEAD_PID}-linked`))).toBe(victim);
     expect(fs.readFileSync(path.join(theirs, 'ca-bundle.pem'), 'utf8')).toBe('theirs');
     expect(fs.readdirSync(mixed)).toEqual(['notes.txt']);

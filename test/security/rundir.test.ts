@@ -5,7 +5,6 @@
 // in $TMPDIR and everywhere else keygate looks, while runs start and clean up.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVault } from '../../src/vault/index.js';
@@ -18,6 +17,7 @@ let attacker: { uid: number; gid: number };
 let home: string;
 let env: NodeJS.ProcessEnv;
 let victim: string;
+let tmp: string;
 const dirs: string[] = [];
 
 /** The attacker's uid/gid, creating the user when it does not exist (needs root; .ci/run runs as root). */
@@ -42,7 +42,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(victim, 'ca-bundle.pem'), 'keep me too: a name keygate writes');
   fs.mkdirSync(path.join(victim, 'vault'));
   fs.writeFileSync(path.join(victim, 'vault', 'master.key'), 'victim key');
-  env = cliEnv(home);
+  // A /tmp of the test's own (sticky, world-writable like /tmp): keygate processes of other test runs
+  // on the same machine (older builds clean `$TMPDIR/keygate-run-*` by path) must not touch the plants.
+  tmp = tempHome('keygate-tmp-');
+  dirs.push(tmp);
+  fs.chmodSync(tmp, 0o1777);
+  env = cliEnv(home, { TMPDIR: tmp });
   const vault = await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null });
   await vault.write({
     provider: 'discord',
@@ -78,14 +83,14 @@ describe('run directories', () => {
 
   it("an attacker's race in $TMPDIR and planted entries in the base delete nothing outside keygate's own files", async () => {
     // 1. In $TMPDIR, as the other user: the entry flips between a directory and a symlink to the victim.
-    const name = path.join(os.tmpdir(), `keygate-run-${DEAD_PID}-race${process.pid}`);
+    const name = path.join(tmp, `keygate-run-${DEAD_PID}-race`);
     const swapper: ChildProcess = spawn(
       'runuser',
       ['-u', ATTACKER, '--', 'sh', '-c', `while :; do mkdir "$1" && touch "$1/x"; rm -rf "$1"; ln -s "$2" "$1"; rm -f "$1"; done 2>/dev/null`, 'sh', name, victim],
       { stdio: 'ignore' },
     );
     //    And a plain directory of theirs under the same pattern: no run may delete it either.
-    const planted = path.join(os.tmpdir(), `keygate-run-${DEAD_PID}-planted${process.pid}`);
+    const planted = path.join(tmp, `keygate-run-${DEAD_PID}-planted`);
     fs.mkdirSync(planted);
     fs.writeFileSync(path.join(planted, 'their-file'), 'theirs');
     fs.chownSync(planted, attacker.uid, attacker.gid);

@@ -250,6 +250,7 @@ Examples:
     .option('--redirect-uri <uri>', "register a redirect URI for the demo app (repeatable), e.g. login --port 8000's", collect)
     .option('--token-lifetime <seconds>', 'access token lifetime in whole seconds', positiveInt)
     .option('--env', 'print the export lines for the emulator in --dir and exit: eval "$(keygate emulator --dir <path> --env)"')
+    .option('--auto-approve', 'approve authorize requests at once as alice, without the consent page (scripts)')
     .action((options) => dispatch(() => import('./commands/emulator.js'), options));
 
   return program;

@@ -19,6 +19,8 @@ export interface EmulatorCommandOptions {
   tokenLifetime?: number;
   /** Print the `export` lines for the emulator in --dir and exit. */
   env?: boolean;
+  /** Approve every authorize request at once instead of showing the consent page (scripts). */
+  autoApprove?: boolean;
 }
 
 /** Runs until SIGINT/SIGTERM (or until `signal` aborts, for tests), then stops cleanly. */
@@ -41,12 +43,16 @@ export async function main(options: EmulatorCommandOptions, io: CommandIO, signa
       tokenLifetimeSeconds: tokenLifetime,
       persist: true,
       redirectUris,
+      consent: options.autoApprove ? 'auto' : 'page',
     });
     const registered = readSavedState(dir)?.clients.find((c) => c.client_id === DEMO_CLIENT_ID)?.redirect_uris ?? [];
     const again = options.dir === undefined ? 'the next run starts empty (pass --dir to keep it)' : 'kept across restarts';
     io.stdout(
       [
-        `Discord emulator on ${emulator.origin}, answering for discord.com (consent page: open the URL keygate login prints)`,
+        `Discord emulator on ${emulator.origin}, answering for discord.com`,
+        options.autoApprove
+          ? 'Authorize requests are approved at once as alice (--auto-approve)'
+          : "Consent: keygate login prints and opens the emulator's consent page (your browser will warn about its certificate; see ca.pem below)",
         `CA and state in ${dir} (${again})`,
         `Redirect URIs of the demo app: ${registered.join(' ')}`,
         '',

@@ -58,18 +58,33 @@ export async function main(providerName: string, options: LoginCommandOptions, i
   }
 }
 
-/** Whether a browser can plausibly open: on Linux that needs a graphical session. */
+/** Whether a browser can plausibly open: a BROWSER command, or on Linux a graphical session. */
 function hasDisplay(env: NodeJS.ProcessEnv): boolean {
-  return process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
+  return process.platform !== 'linux' || Boolean(env.BROWSER || env.DISPLAY || env.WAYLAND_DISPLAY);
 }
 
+/**
+ * Opens the URL with `open` (xdg-open, open, start), or with the command in BROWSER when set (the
+ * convention of xdg-utils and Python's webbrowser; tests point it at a browser they control). Any
+ * failure (no display, no such command, a non-zero exit) is announced and the login keeps waiting:
+ * the URL is already on the terminal.
+ */
 async function openBrowser(url: string, io: CommandIO): Promise<void> {
+  const browser = io.env.BROWSER?.trim();
+  const failed = (why: string) => io.stderr(`keygate: could not open a browser (${why}); open the URL above yourself\n`);
   try {
     const { default: open } = await import('open');
-    const child = await Promise.race([open(url, { wait: false }), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000))]);
-    child.once('error', () => io.stderr('keygate: could not open a browser; open the URL above yourself\n'));
+    const opening = open(url, { wait: false, ...(browser ? { app: { name: browser } } : {}) });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), 3000)));
+    const child = await Promise.race([opening, timeout]).finally(() => clearTimeout(timer));
+    child.once('error', (err) => failed(err.message));
+    // xdg-open without a display, or a browser command that fails, says so only by its exit code.
+    child.once('exit', (code) => {
+      if (code) failed(`${browser ?? 'the opener'} exited with ${code}`);
+    });
     child.unref();
-  } catch {
-    io.stderr('keygate: could not open a browser; open the URL above yourself\n');
+  } catch (err) {
+    failed(err instanceof Error ? err.message : String(err));
   }
 }

@@ -58,7 +58,7 @@ export async function runDemo(io: DemoIO): Promise<void> {
     let browserNote = '';
     const browser = createDispatcher({ env: { KEYGATE_CONNECT_TO: emulator.connectTo }, ca: [emulator.caCertPem] });
     const login = await keygate(['login', 'discord', '--no-browser', '--port', String(port)], env, async (stdout) => {
-      const match = /(https:\/\/discord\.com\/oauth2\/authorize\?\S+)/.exec(stdout);
+      const match = /(https:\/\/\S+\/oauth2\/authorize\?\S+)/.exec(stdout);
       if (!match) return false;
       // Play the browser: open the authorize URL (the emulator approves as alice) and follow the
       // redirect to keygate's callback server.

@@ -1,9 +1,12 @@
-// GET /oauth2/authorize: Discord's consent page, auto-approved for the signed-in user.
+// GET /oauth2/authorize: Discord's consent step for the signed-in user, approved at once (consent
+// mode 'auto', for tests and the demo) or shown as a page a person answers (mode 'page', consent.ts).
 // The order of checks follows RFC 6749 §4.1.2.1: while the client or the redirect URI is in doubt
 // the user sees an error page and is never sent anywhere; once the redirect URI is trusted, every
 // other problem goes back to it as `error=...&error_description=...&state=...`.
 import { canManage } from './bots.js';
-import { escapeHtml, redirect, reply, type Exchange } from './http.js';
+import { showConsent, errorPage as consentErrorPage } from './consent.js';
+import { redirect, type Exchange } from './http.js';
+import type { EmulatorState, PendingConsent } from './state.js';
 import { KNOWN_SCOPES, RESTRICTED_SCOPES } from './scopes.js';
 
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -23,7 +26,8 @@ export function authorize(ex: Exchange): void {
   const only = client.redirect_uris.length === 1 ? client.redirect_uris[0] : undefined;
   const redirectUri = requested === null ? only : client.redirect_uris.includes(requested) ? requested : undefined;
   if (redirectUri === undefined) {
-    return errorPage(ex, 'Invalid OAuth2 redirect_uri', 'The redirect_uri is not registered for this application.');
+    const fix = requested === null ? '' : ` To register it with this emulator, restart it with --redirect-uri ${requested}.`;
+    return errorPage(ex, 'Invalid OAuth2 redirect_uri', `The redirect_uri is not registered for this application.${fix}`);
   }
 
   const stateParam = params.get('state');
@@ -60,7 +64,7 @@ export function authorize(ex: Exchange): void {
 
   // Adding a bot: the user picks a guild they manage (or the one guild_id names) and approves the
   // permissions; the bot joins then, and the callback names the guild and the permissions granted.
-  let install: { guildId: string; permissions: string } | undefined;
+  let install: PendingConsent['install'];
   if (scopes.includes('bot')) {
     if (!client.bot) return fail('invalid_request', 'This application has no bot user.');
     const permissions = params.get('permissions') ?? '0';
@@ -71,23 +75,24 @@ export function authorize(ex: Exchange): void {
     if (!guild || !canManage(guild)) {
       return fail('invalid_request', wanted === null ? 'You do not manage any server to add this bot to.' : 'You cannot add bots to that server.');
     }
-    state.bots.install(clientId, guild, permissions, state.now());
-    install = { guildId: guild.id, permissions };
+    install = { guild, permissions };
   }
 
-  const code = state.issueCode({
-    clientId,
-    userId: state.currentUserId,
-    redirectUri: requested,
-    scopes,
-    challenge,
-    guildId: install?.guildId,
-  });
-  redirect(ex, withParams(redirectUri, { code, state: stateParam, guild_id: install?.guildId ?? null, permissions: install?.permissions ?? null }));
+  const consent = { code: { clientId, userId: state.currentUserId, redirectUri: requested, scopes, challenge }, redirectUri, state: stateParam, install };
+  if (state.consentMode === 'page') return showConsent(ex, consent);
+  redirect(ex, approve(state, consent));
+}
+
+/** The user said yes: install the bot if one was asked for, issue the code, and build the redirect. */
+export function approve(state: EmulatorState, consent: Omit<PendingConsent, 'expiresAt'>): string {
+  const { install } = consent;
+  if (install) state.bots.install(consent.code.clientId, install.guild, install.permissions, state.now());
+  const code = state.issueCode({ ...consent.code, guildId: install?.guild.id });
+  return withParams(consent.redirectUri, { code, state: consent.state, guild_id: install?.guild.id ?? null, permissions: install?.permissions ?? null });
 }
 
 /** The redirect URI with parameters added; `state` is echoed verbatim, and omitted if absent. */
-function withParams(uri: string, params: Record<string, string | null>): string {
+export function withParams(uri: string, params: Record<string, string | null>): string {
   let url: URL;
   try {
     url = new URL(uri);
@@ -101,8 +106,5 @@ function withParams(uri: string, params: Record<string, string | null>): string 
 }
 
 function errorPage(ex: Exchange, title: string, detail: string): void {
-  const html =
-    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Discord</title></head>\n' +
-    `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p></body></html>\n`;
-  reply(ex, 400, html, 'text/html; charset=utf-8');
+  consentErrorPage(ex, 400, title, detail);
 }

@@ -15,8 +15,16 @@ export const CA_KEY_FILE = 'ca-key.pem';
  * directory, a CA someone added to NODE_EXTRA_CA_CERTS cannot vouch for any other site.
  */
 export const EMULATOR_CA_NAMES = ['discord.com', 'discord.gg', 'localhost'];
-/** Names the CA's version: a CA kept from an older emulator that cannot issue for discord.gg is replaced. */
-const CA_COMMON_NAME = 'keygate Discord emulator CA 2';
+/**
+ * And for 127.0.0.1 exactly: a browser, which knows nothing of KEYGATE_CONNECT_TO, reaches the
+ * consent page at https://127.0.0.1:<port>, the address `keygate login` prints for it.
+ */
+export const EMULATOR_CA_IPS = ['127.0.0.1'];
+/**
+ * Names the CA's version: a CA kept from an older emulator that cannot issue for discord.gg (2) or
+ * 127.0.0.1 (3) is replaced.
+ */
+const CA_COMMON_NAME = 'keygate Discord emulator CA 3';
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */
@@ -32,6 +40,7 @@ export async function loadOrCreateCa(dir: string): Promise<EmulatorCa> {
     const fresh = await createCertificateAuthority({
       commonName: CA_COMMON_NAME,
       permittedDnsNames: EMULATOR_CA_NAMES,
+      permittedIps: EMULATOR_CA_IPS,
     });
     const created = { keyPem: ensureNewline(fresh.keyPem), certPem: ensureNewline(fresh.certPem) };
     const published = await publishExclusive(keyPath, created.keyPem + created.certPem);

@@ -35,8 +35,8 @@ export function json(ex: Exchange, status: number, body: unknown, headers?: Head
   reply(ex, status, JSON.stringify(body), 'application/json', headers);
 }
 
-export function redirect(ex: Exchange, location: string): void {
-  reply(ex, 302, '', 'text/plain', { location });
+export function redirect(ex: Exchange, location: string, status = 302): void {
+  reply(ex, status, '', 'text/plain', { location });
 }
 
 /** Discord's generic API error body: `{"message": "404: Not Found", "code": 0}`. */

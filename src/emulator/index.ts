@@ -7,7 +7,7 @@
 //   emulator.controls.rateLimitNext(1);
 //   await emulator.stop();
 import { loadCertificateAuthority } from '../pki/certs.js';
-import { loadOrCreateCa } from './ca.js';
+import { loadOrCreateCa, EMULATOR_CA_IPS } from './ca.js';
 import { createControls, type EmulatorControls } from './controls.js';
 import { DEMO_CLIENT_ID, defaultClients, defaultUsers } from './fixtures.js';
 import { attachGateway } from './gateway.js';
@@ -44,11 +44,16 @@ export interface EmulatorOptions {
   persist?: boolean;
   /** Redirect URIs to register for the demo application (added to what the state file holds). */
   redirectUris?: string[];
+  /**
+   * 'auto' (default): GET /oauth2/authorize approves at once as the signed-in user, for tests and
+   * the demo. 'page': it shows a consent page a person answers with Authorize or Cancel.
+   */
+  consent?: 'auto' | 'page';
 }
 
 export interface Emulator {
   port: number;
-  /** `https://127.0.0.1:<port>`. The certificate names discord.com and localhost, not the IP. */
+  /** `https://127.0.0.1:<port>`. The certificate names discord.com, localhost and 127.0.0.1. */
   origin: string;
   caCertPem: string;
   /** Absolute path of `ca.pem`. */
@@ -88,10 +93,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     lifetime,
     options.now ?? Date.now,
   );
+  state.consentMode = options.consent ?? 'auto';
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost']);
+  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost', ...EMULATOR_CA_IPS]);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
   let stateFile: ReturnType<typeof attachStateFile> | undefined;
   try {

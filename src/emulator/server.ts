@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { KeygateError } from '../errors.js';
 import { admin } from './admin.js';
 import { api } from './api.js';
-import { authorize } from './authorize.js';
+import { approve, authorize, withParams } from './authorize.js';
+import { decideConsent } from './consent.js';
 import type { EmulatorControls } from './controls.js';
 import { httpError, type Exchange } from './http.js';
 import type { EmulatorState } from './state.js';
@@ -41,7 +42,11 @@ export function createHandler(state: EmulatorState, controls: EmulatorControls) 
 async function route(ex: Exchange, controls: EmulatorControls): Promise<void> {
   const { path } = ex;
   if (path.startsWith('/__emulator/')) return admin(ex, controls);
-  if (path === '/oauth2/authorize') return only(ex, 'GET', authorize);
+  if (path === '/oauth2/authorize') {
+    // POST is the consent page's form, which only exists when the emulator shows that page.
+    if (ex.method === 'POST' && ex.state.consentMode === 'page') return decideConsent(ex, approve, withParams);
+    return only(ex, 'GET', authorize);
+  }
   const prefix = API_PREFIX.exec(path);
   if (!prefix) return httpError(ex, 404);
   const rest = path.slice(prefix[0].length);

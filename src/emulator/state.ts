@@ -4,7 +4,7 @@
 // maps, so every check on the hot path is one Map lookup.
 import { randomInt } from 'node:crypto';
 import { BotRegistry } from './bots.js';
-import type { EmulatorClient, EmulatorCounters, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
+import type { EmulatorClient, EmulatorCounters, EmulatorGuild, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
 
 /** Codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten). */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -20,6 +20,16 @@ export interface AuthorizationCode {
   challenge: string | null;
   /** With the `bot` scope: the guild the bot was added to on the consent page. */
   guildId?: string;
+  expiresAt: number;
+}
+
+/** An authorize request waiting on the consent page: the code to issue, where to send it, the state to echo. */
+export interface PendingConsent {
+  code: Omit<AuthorizationCode, 'expiresAt' | 'guildId'>;
+  redirectUri: string;
+  state: string | null;
+  /** A bot to add to this guild with these permissions, when the scopes include `bot`. */
+  install?: { guild: EmulatorGuild; permissions: string };
   expiresAt: number;
 }
 
@@ -94,6 +104,10 @@ export class EmulatorState {
   tokenLifetimeSeconds: number;
   counters: EmulatorCounters = emptyCounters();
   denyConsents = 0;
+  /** 'auto': authorize approves at once (tests, demo); 'page': a person decides on the consent page. */
+  consentMode: 'auto' | 'page' = 'auto';
+  /** Consent pages shown and not yet answered, by their single-use id. */
+  readonly consents = new Map<string, PendingConsent>();
 
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly accessTokens = new Map<string, AccessToken>();

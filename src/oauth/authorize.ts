@@ -1,4 +1,5 @@
 // The authorization URL and the exact redirect URI keygate registers with providers.
+import type { ConnectTarget } from '../net.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Pkce } from './pkce.js';
 
@@ -31,4 +32,19 @@ export function authorizeUrl(provider: ProviderDefinition, params: AuthorizePara
   // Discord re-shows consent only when asked; "consent" makes a re-login pick up changed scopes.
   url.searchParams.set('prompt', 'consent');
   return url.toString();
+}
+
+/**
+ * The authorize URL as a browser can reach it. A browser knows nothing of KEYGATE_CONNECT_TO, so when
+ * that sends the authorize host elsewhere (discord.com to the local emulator), the browser gets the
+ * address the connection really goes to, https://127.0.0.1:<port>/..., whose certificate the emulator
+ * also holds. Otherwise the URL is unchanged.
+ */
+export function reachableUrl(url: string, connectTo: Map<string, ConnectTarget>): string {
+  const parsed = new URL(url);
+  const port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+  const target = connectTo.get(`${parsed.hostname.toLowerCase()}:${port}`);
+  if (!target) return url;
+  parsed.host = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  return parsed.toString();
 }

@@ -20,6 +20,8 @@ export interface CallbackServer {
 export const SETUP_PATH = '/auth/setup';
 
 export interface ClientForm {
+  /** Origin of the authorize URL the form sends the browser on to (allowed by its CSP form-action). */
+  authorizeOrigin: string;
   /** Gets what the user typed; returns the authorize URL to send the browser to. */
   onSubmit(clientId: string, clientSecret: string): string;
 }
@@ -33,7 +35,9 @@ export async function startCallbackServer(options: { port: number; state: string
 
   const server = http.createServer((req, res) => {
     res.setHeader('cache-control', 'no-store');
-    res.setHeader('referrer-policy', 'no-referrer');
+    // Not no-referrer: under it browsers send `Origin: null` with the setup form's POST, and the
+    // origin check below refuses it. same-origin still sends nothing to any other site.
+    res.setHeader('referrer-policy', 'same-origin');
     res.setHeader('x-frame-options', 'DENY');
     if (!allowedHosts.has(req.headers.host ?? '')) {
       return page(res, 421, 'Wrong host', 'This callback server only answers requests for 127.0.0.1 or localhost.');
@@ -119,6 +123,8 @@ async function clientSetup(req: http.IncomingMessage, res: http.ServerResponse, 
 <p><label>Client ID<br><input name="client_id" required autocomplete="off" size="40"></label></p>
 <p><label>Client secret<br><input name="client_secret" type="password" autocomplete="off" size="40"></label></p>
 <p><button type="submit">Continue to ${name}</button></p></form><p>`,
+      // Browsers apply form-action to the redirect after the POST too: allow the provider's origin.
+      `'self' ${form.authorizeOrigin}`,
     );
   }
   if (req.method !== 'POST') return page(res, 405, 'Method not allowed', 'Use the form.');
@@ -138,11 +144,20 @@ async function clientSetup(req: http.IncomingMessage, res: http.ServerResponse, 
   res.end();
 }
 
-function page(res: http.ServerResponse, status: number, title: string, message: string): void {
-  const body = `<!doctype html><html><head><meta charset="utf-8"><title>keygate: ${title}</title>
+/**
+ * Every page is static HTML: no script, no external resource, nothing may frame it, and only the
+ * setup form may submit anywhere (`formAction`). It works, and is safe, with JavaScript off.
+ */
+function page(res: http.ServerResponse, status: number, title: string, message: string, formAction = "'none'"): void {
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>keygate: ${title}</title>
 <style>body{font:16px system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}h1{font-size:1.4em}</style></head>
 <body><h1>${title}</h1><p>${message}</p></body></html>\n`;
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    'x-content-type-options': 'nosniff',
+  });
   res.end(body);
 }
 

@@ -5,7 +5,8 @@ import type { ProviderDefinition } from '../provider/types.js';
 import { bindingOf } from '../run/binding.js';
 import type { ClientCredentials, ConnectionRecord, Vault } from '../vault/types.js';
 import { fetchAccount } from './account.js';
-import { authorizeUrl, redirectUri } from './authorize.js';
+import { parseConnectTo } from '../net.js';
+import { authorizeUrl, reachableUrl, redirectUri } from './authorize.js';
 import { SETUP_PATH, startCallbackServer } from './callback.js';
 import { resolveClient } from './client.js';
 import { createPkce, createState } from './pkce.js';
@@ -51,7 +52,10 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
   let formCredentials: ((credentials: ClientCredentials) => void) | undefined;
   const fromForm = new Promise<ClientCredentials>((resolve) => (formCredentials = resolve));
   let redirect = '';
-  const urlFor = (clientId: string) => authorizeUrl(provider, { clientId, redirectUri: redirect, scopes, state, pkce });
+  const connectTo = parseConnectTo(options.env.KEYGATE_CONNECT_TO);
+  const urlFor = (clientId: string) => reachableUrl(authorizeUrl(provider, { clientId, redirectUri: redirect, scopes, state, pkce }), connectTo);
+  const authorizeOrigin = new URL(reachableUrl(provider.oauth2.authorize_url, connectTo)).origin;
+  const redirected = authorizeOrigin !== new URL(provider.oauth2.authorize_url).origin;
   const callback = await startCallbackServer({
     port: options.port,
     state,
@@ -59,6 +63,7 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
     clientForm:
       resolved.source === 'form'
         ? {
+            authorizeOrigin,
             onSubmit(client_id, client_secret) {
               formCredentials?.({ client_id, client_secret: client_secret || undefined });
               return urlFor(client_id);
@@ -80,6 +85,7 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
       client = resolved;
       const url = urlFor(client.credentials.client_id);
       options.say(`Open this URL to authorize keygate:\n\n  ${url}\n`);
+      if (redirected) options.say(`(KEYGATE_CONNECT_TO sends ${new URL(provider.oauth2.authorize_url).host} to ${new URL(authorizeOrigin).host}, so the browser goes there.)`);
       await options.onAuthorizeUrl?.(url);
     }
 

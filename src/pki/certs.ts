@@ -3,6 +3,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
 import 'reflect-metadata';
 import { webcrypto, X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
@@ -35,6 +36,8 @@ export interface CreateCaOptions {
    * constraints apply only to the name forms they list, so without the exclusion an IP SAN would pass.
    */
   permittedDnsNames?: string[];
+  /** IPv4 addresses the CA may also issue for (each exactly); every other IP stays excluded. */
+  permittedIps?: string[];
   validDays?: number;
 }
 
@@ -47,7 +50,7 @@ export async function createCertificateAuthority(options: CreateCaOptions): Prom
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   if (options.permittedDnsNames) {
-    extensions.push(nameConstraintsExtension(options.permittedDnsNames));
+    extensions.push(nameConstraintsExtension(options.permittedDnsNames, options.permittedIps ?? []));
   }
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -91,7 +94,7 @@ export async function loadCertificateAuthority(ca: CertificateAuthority): Promis
           new x509.BasicConstraintsExtension(false, undefined, true),
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
           new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-          new x509.SubjectAlternativeNameExtension(hostnames.map((value) => ({ type: 'dns' as const, value })), false),
+          new x509.SubjectAlternativeNameExtension(hostnames.map((value) => ({ type: isIP(value) ? ('ip' as const) : ('dns' as const), value })), false),
           authorityKeyId,
         ],
       });
@@ -110,10 +113,15 @@ export function isCertificatePem(certPem: string): boolean {
   }
 }
 
-function nameConstraintsExtension(dnsNames: string[]): x509.Extension {
-  const permitted = new GeneralSubtrees(dnsNames.map((name) => new GeneralSubtree({ base: new GeneralName({ dNSName: name }) })));
+function nameConstraintsExtension(dnsNames: string[], ips: string[]): x509.Extension {
+  const permitted = new GeneralSubtrees([
+    ...dnsNames.map((name) => new GeneralSubtree({ base: new GeneralName({ dNSName: name }) })),
+    ...ips.map((ip) => new GeneralSubtree({ base: new GeneralName({ iPAddress: `${ip}/32` }) })),
+  ]);
+  // Once an iPAddress subtree is permitted, other IPv4 addresses are refused by it; excluding
+  // 0.0.0.0/0 as well would refuse the permitted ones too (exclusions win).
   const excluded = new GeneralSubtrees([
-    new GeneralSubtree({ base: new GeneralName({ iPAddress: '0.0.0.0/0' }) }),
+    ...(ips.length === 0 ? [new GeneralSubtree({ base: new GeneralName({ iPAddress: '0.0.0.0/0' }) })] : []),
     new GeneralSubtree({ base: new GeneralName({ iPAddress: '::/0' }) }),
   ]);
   const value = AsnConvert.serialize(new NameConstraints({ permittedSubtrees: permitted, excludedSubtrees: excluded }));

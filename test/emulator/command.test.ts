@@ -34,7 +34,8 @@ describe('keygate emulator', () => {
     const text = await until(() => (io.out.length > 0 ? io.out.join('') : undefined));
     const lines = text.trimEnd().split('\n');
     expect(lines).toEqual([
-      expect.stringMatching(/^Discord emulator on https:\/\/127\.0\.0\.1:\d+, answering for discord\.com /),
+      expect.stringMatching(/^Discord emulator on https:\/\/127\.0\.0\.1:\d+, answering for discord\.com$/),
+      expect.stringMatching(/^Consent: keygate login prints and opens the emulator's consent page/),
       `CA and state in ${dir} (kept across restarts)`,
       'Redirect URIs of the demo app: http://127.0.0.1:7998/auth/callback/oauth http://127.0.0.1:8000/auth/callback/oauth',
       '',
@@ -47,7 +48,7 @@ describe('keygate emulator', () => {
       '',
       `or run: eval "$(keygate emulator --dir ${dir} --env)"`,
     ]);
-    const connectTo = lines[6]!.split('=')[1]!;
+    const connectTo = lines[7]!.split('=')[1]!;
     const dispatcher = createDispatcher({ env: { KEYGATE_CONNECT_TO: connectTo }, ca: [await fs.readFile(path.join(dir, 'ca.pem'), 'utf8')] });
     const minted = await request('https://discord.com/__emulator/tokens', { method: 'POST', dispatcher });
     expect(((await minted.body.json()) as { expires_in: number }).expires_in).toBe(90);
@@ -56,7 +57,7 @@ describe('keygate emulator', () => {
     // --env prints the same export lines, from the state the running emulator recorded.
     const env = captureIO();
     await main({ dir, env: true }, env);
-    expect(env.out.join('')).toBe(`${lines.slice(6, 10).join('\n')}\n`);
+    expect(env.out.join('')).toBe(`${lines.slice(7, 11).join('\n')}\n`);
 
     stop.abort();
     await running;

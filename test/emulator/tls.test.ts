@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatcher } from '../../src/net.js';
 import { startEmulator } from '../../src/emulator/index.js';
+import { loadCertificateAuthority } from '../../src/pki/certs.js';
 import { startHarness, type Harness } from './helpers.js';
 
 const run = promisify(execFile);
@@ -46,6 +47,39 @@ describe('the emulator certificate', () => {
     await expect(handshake('example.com', h.emulator.caCertPem)).rejects.toMatchObject({
       code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });
+  });
+
+  it('verifies for https://127.0.0.1:<port>, where a browser reaches the consent page', async () => {
+    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: h.emulator.port, ca: [h.emulator.caCertPem] });
+      s.once('secureConnect', () => resolve(s));
+      s.once('error', reject);
+    });
+    expect(socket.authorized).toBe(true);
+    expect(socket.getPeerCertificate().subjectaltname).toContain('IP Address:127.0.0.1');
+    socket.destroy();
+    const { stdout } = await run('curl', ['--silent', '--show-error', '--cacert', h.emulator.caPath, `${h.emulator.origin}/api/v10/gateway`]);
+    expect(JSON.parse(stdout)).toEqual({ url: 'wss://gateway.discord.gg' });
+  });
+
+  it('the CA vouches for no other IP address or host, even with its key (name constraints)', async () => {
+    const key = await fs.readFile(path.join(h.dir, 'ca-key.pem'), 'utf8');
+    const signer = await loadCertificateAuthority({ keyPem: key, certPem: h.emulator.caCertPem });
+    const verify = async (names: string[]) => {
+      const file = path.join(h.dir, `leaf-${names.join('-')}.pem`);
+      await fs.writeFile(file, (await signer.issue(names)).certPem);
+      return run('openssl', ['verify', '-CAfile', h.emulator.caPath, file]).then(
+        (r) => r.stdout,
+        (err: { stdout: string; stderr: string }) => `FAILED ${err.stdout}${err.stderr}`,
+      );
+    };
+    // The subject CN is the first name, and OpenSSL checks a host-like CN against the DNS
+    // constraints: each leaf leads with discord.com so only the IP address is on trial.
+    expect(await verify(['discord.com', '127.0.0.1'])).toMatch(/: OK/);
+    expect(await verify(['discord.com', '10.0.0.1'])).toMatch(/FAILED[\s\S]*(permitted subtree violation|name constraints)/i);
+    expect(await verify(['discord.com', '192.168.1.1'])).toMatch(/FAILED[\s\S]*(permitted subtree violation|name constraints)/i);
+    expect(await verify(['discord.com', '::1'])).toMatch(/FAILED[\s\S]*(subtree violation|name constraints)/i);
+    expect(await verify(['evil.example'])).toMatch(/FAILED[\s\S]*(permitted subtree violation|name constraints)/i);
   });
 
   it('is reachable with curl --cacert --connect-to', async () => {

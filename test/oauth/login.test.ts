@@ -51,7 +51,8 @@ describe('keygate login', () => {
     const before = emulator.controls.counters().codeExchanges;
     const r = await login(home, [], async (url) => {
       const parsed = new URL(url);
-      expect(parsed.origin + parsed.pathname).toBe('https://discord.com/oauth2/authorize');
+      // KEYGATE_CONNECT_TO sends discord.com to the emulator; a browser can only follow the real address.
+      expect(parsed.origin + parsed.pathname).toBe(`${emulator.origin}/oauth2/authorize`);
       expect(parsed.searchParams.get('response_type')).toBe('code');
       expect(parsed.searchParams.get('code_challenge_method')).toBe('S256');
       expect(parsed.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -61,6 +62,7 @@ describe('keygate login', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Redirect URI \(register exactly this with Discord\): http:\/\/127\.0\.0\.1:\d+\/auth\/callback\/oauth/);
+    expect(r.stdout).toContain(`(KEYGATE_CONNECT_TO sends discord.com to 127.0.0.1:${emulator.port}, so the browser goes there.)`);
     expect(r.stdout).toContain('Connected discord/default as alice (identify email guilds connections)\n');
     expect(emulator.controls.counters().codeExchanges).toBe(before + 1);
 
@@ -249,7 +251,7 @@ describe('keygate login', () => {
     expect(ok.statusCode).toBe(303);
     await ok.body.dump();
     const authorize = String(ok.headers.location);
-    expect(authorize).toMatch(/^https:\/\/discord\.com\/oauth2\/authorize\?/);
+    expect(authorize.startsWith(`${emulator.origin}/oauth2/authorize?`)).toBe(true);
     expect(new URL(authorize).searchParams.get('client_id')).toBe(DEMO_CLIENT_ID);
     const page = await browser.visit(await browser.authorize(authorize));
     expect(page.status).toBe(200);

@@ -7,7 +7,8 @@
 //
 //   throughput  GET /api/v10/users/@me over kept-alive HTTPS (and over new connections), direct vs
 //               through a real `keygate run` vs through mitmproxy (if mitmdump is installed)
-//   start-up    `keygate get --field status` and `keygate run -- true` against `node -e 0` and `true`
+//   start-up    `keygate get --field status` and `keygate run -- true` against `node -e 0` and `true`;
+//               what the sandbox adds: `run -- true` vs `run --no-sandbox -- true`, and bwrap alone
 //   refresh     32 concurrent requests arriving as the access token goes stale
 //   memory      the `keygate run` process's peak RSS after 32 concurrent connections
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -18,6 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, printReport } from './report.js';
+import { bwrapCommand } from '../dist/sandbox/bwrap.js';
+import { probeSandbox } from '../dist/sandbox/probe.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // KEYGATE_BENCH_BIN=<path>: measure another build's CLI (e.g. a checkout of an older commit).
@@ -143,7 +146,11 @@ function startup(env) {
     { name: 'node -e 0', argv: [node, '-e', '0'] },
     { name: 'keygate get discord --field status', argv: [node, bin, 'get', 'discord', '--field', 'status'] },
     { name: 'keygate run -- true', argv: [node, bin, 'run', '--', 'true'] },
+    { name: 'keygate run --no-sandbox -- true', argv: [node, bin, 'run', '--no-sandbox', '--', 'true'] },
   ];
+  // The sandbox on its own: the same bwrap command line keygate builds, around `true`.
+  const bwrap = sandboxCommand(env);
+  if (bwrap) commands.push({ name: 'bwrap (keygate\'s flags) -- true', argv: bwrap });
   const times = commands.map(() => []);
   for (let run = -1; run < STARTUP_RUNS; run++) {
     commands.forEach((command, i) => {
@@ -155,6 +162,15 @@ function startup(env) {
     });
   }
   return commands.map((command, i) => ({ name: command.name, runs: times[i], median: median(times[i]) }));
+}
+
+/** argv of keygate's own bwrap command around /usr/bin/true, or undefined when bwrap is unusable. */
+function sandboxCommand(env) {
+  const dir = fs.mkdtempSync(path.join(home, 'sandbox-bench-'));
+  const probe = probeSandbox(env);
+  if (!probe.ok) return undefined;
+  const command = bwrapCommand(probe.bwrap, ['/usr/bin/true'], { home, runtimeBase: dir, runDir: dir, cwd: root }, env);
+  return [command.file, ...command.args];
 }
 
 async function startMitmproxy(emulator, token) {

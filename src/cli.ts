@@ -66,7 +66,8 @@ export function buildProgram(): Command {
     .command('login')
     .description('connect an account: OAuth2 authorization code flow with PKCE on a loopback callback')
     .argument('<provider>', 'provider name, e.g. discord')
-    .option('--connection <name>', 'name of this connection', connectionName, 'default')
+    .option('--connection <name>', 'name of this connection (default: default; with --bot: bot)', connectionName)
+    .option('--bot', 'store a bot token instead (read from $DISCORD_BOT_TOKEN or a hidden prompt, never a flag)')
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
     .option('--for-tools <a,b,...>', 'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes')
     .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
@@ -75,6 +76,18 @@ export function buildProgram(): Command {
     .option('--force', 'replace an existing connected connection')
     .addHelpText('after', '\nSee which scopes --for-tools requests, and why: keygate scopes <provider> --for-tools <a,b,...>')
     .action((provider, options) => dispatch(() => import('./commands/login.js'), provider, options));
+
+  program
+    .command('install')
+    .description("add a bot connection's bot to a server: the install consent, on the same loopback callback as login")
+    .argument('<provider>', 'provider name, e.g. discord')
+    .option('--connection <name>', 'the bot connection (default: bot)', connectionName)
+    .option('--guild <id>', 'preselect this server and lock the choice')
+    .option('--permissions <n>', 'permission integer to request (e.g. 2048: Send Messages)', '0')
+    .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
+    .option('--no-browser', 'do not open a browser; just print the URL')
+    .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
+    .action((provider, options) => dispatch(() => import('./commands/install.js'), provider, options));
 
   program
     .command('logout')
@@ -105,6 +118,8 @@ export function buildProgram(): Command {
         'account_name',
         'created_at',
         'refreshed_at',
+        'kind',
+        'application_id',
         'access_token',
         'refresh_token',
       ]),
@@ -135,11 +150,15 @@ export function buildProgram(): Command {
       'after',
       `
 The command gets one placeholder variable per credential, never the token:
-  DISCORD_ACCESS_TOKEN        discord/default
+  DISCORD_ACCESS_TOKEN        discord/default (a user login)
   DISCORD_ACCESS_TOKEN_WORK   discord/work (with --connection discord/work)
+  DISCORD_BOT_TOKEN           discord/bot (a bot, from login --bot)
 On requests to the provider's API hosts, the proxy replaces a placeholder in
-Authorization with the real token, or adds the token when there is no
-Authorization header. Other hosts are tunnelled untouched.
+Authorization with the real token: "Bearer <user token>", "Bot <bot token>"
+(a placeholder sent with the other kind's scheme is refused). A request with
+no Authorization header gets the only credential of the run, else the
+default user connection's, else it is refused. Other hosts are tunnelled
+untouched.
 
 On Linux the command runs in a bubblewrap sandbox: the files, the network and
 the terminal are as usual, but KEYGATE_HOME, keygate's own process and the
@@ -179,7 +198,7 @@ Example:
     .description('call one tool with validated parameters, through the vault, refresh and revocation path of the proxy')
     .argument('<provider>', 'provider name, e.g. discord')
     .argument('<tool>', 'tool name (see `keygate tools list`)')
-    .option('--connection <name>', 'connection name', connectionName, 'default')
+    .option('--connection <name>', 'connection name (default: default; for a tool that needs a bot token, the bot connection: bot)', connectionName)
     .option('--param <key=value>', 'a parameter (repeatable; a list takes a,b,c)', collect)
     .option('--input <json|->', 'parameters as a JSON object, or - to read it from stdin')
     .option('--output <file>', 'write the answer (JSON or an image) to this file')

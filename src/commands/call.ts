@@ -6,7 +6,7 @@ import { callTool, getTool, paramsFromPairs, type ToolInput } from '../tools/ind
 import type { CommandIO } from './io.js';
 
 interface CallCommandOptions {
-  connection: string;
+  connection?: string;
   param?: string[];
   input?: string;
   output?: string;

@@ -2,7 +2,7 @@
 import { ConnectionNotFoundError, CredentialError, UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
-import { describeMeta, type ConnectionFields } from '../connection/describe.js';
+import { describeInstallations, describeMeta, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
 import { printable } from './format.js';
 
@@ -51,7 +51,8 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   }
   const fields = describeMeta(meta);
   if (options.field) {
-    io.stdout(`${printable(fields[options.field as keyof ConnectionFields] ?? '')}\n`);
+    const value = fields[options.field as keyof ConnectionFields] ?? '';
+    io.stdout(`${printable(Array.isArray(value) ? describeInstallations(value) : value)}\n`);
     return;
   }
   if (options.json) {
@@ -62,7 +63,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   io.stdout(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k.padEnd(width)}  ${printable(String(v))}`)
+      .map(([k, v]) => `${k.padEnd(width)}  ${printable(Array.isArray(v) ? describeInstallations(v) : String(v))}`)
       .join('\n') + '\n',
   );
 }

@@ -1,4 +1,5 @@
 // keygate login <provider> [--connection] [--scopes | --for-tools] [--port] [--no-browser] [--timeout] [--force]
+//        login <provider> --bot [--connection] [--force]  (login-bot.ts)
 import { UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
@@ -6,8 +7,10 @@ import { login } from '../oauth/login.js';
 import type { CommandIO } from './io.js';
 import { startSpinner } from './spinner.js';
 
-interface LoginCommandOptions {
-  connection: string;
+export interface LoginCommandOptions {
+  /** Default: `default`, or the provider's bot connection (`bot`) with --bot. */
+  connection?: string;
+  bot?: boolean;
   scopes?: string;
   forTools?: string;
   port: number;
@@ -17,6 +20,7 @@ interface LoginCommandOptions {
 }
 
 export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
+  if (options.bot) return (await import('./login-bot.js')).main(providerName, options, io);
   if (options.scopes !== undefined && options.forTools !== undefined) {
     throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
   }
@@ -32,7 +36,7 @@ export async function main(providerName: string, options: LoginCommandOptions, i
   let stopSpinner: (() => void) | undefined;
   try {
     const result = await login(provider, vault, {
-      connection: options.connection,
+      connection: options.connection ?? 'default',
       scopes,
       port: options.port,
       timeoutSeconds: options.timeout,
@@ -69,7 +73,7 @@ function hasDisplay(env: NodeJS.ProcessEnv): boolean {
  * failure (no display, no such command, a non-zero exit) is announced and the login keeps waiting:
  * the URL is already on the terminal.
  */
-async function openBrowser(url: string, io: CommandIO): Promise<void> {
+export async function openBrowser(url: string, io: CommandIO): Promise<void> {
   const browser = io.env.BROWSER?.trim();
   const failed = (why: string) => io.stderr(`keygate: could not open a browser (${why}); open the URL above yourself\n`);
   try {

@@ -11,6 +11,12 @@ export async function main(providerName: string, options: { connection: string }
   const ref = `${provider.name}/${options.connection}`;
   const record = await vault.read(provider.name, options.connection);
   if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: 'see `keygate list`' });
+  if (record.kind === 'bot') {
+    // Discord has no API to revoke a bot token: only Reset Token in the Developer Portal ends it.
+    await vault.delete(provider.name, options.connection);
+    io.stdout(`Logged out ${ref} (deleted locally; a bot token cannot be revoked by API: reset it in the Developer Portal to end it)\n`);
+    return;
+  }
   let revoked = false;
   const client = await vault.readClient(provider.name);
   if (provider.oauth2.revocation_url && client) {

@@ -18,7 +18,7 @@ export async function main(providerName: string | undefined, options: { connecti
   const results: Health[] = [];
   for (const entry of targets) {
     if (entry.error) {
-      results.push({ provider: entry.provider, connection: entry.connection, status: 'expired', healthy: false, detail: entry.error.message, scopes: [], checked_live: false });
+      results.push({ provider: entry.provider, connection: entry.connection, kind: 'user', status: 'expired', healthy: false, detail: entry.error.message, scopes: [], checked_live: false });
       continue;
     }
     results.push(await checkHealth(vault, await getProvider(entry.provider), entry.connection));
@@ -37,8 +37,8 @@ export async function main(providerName: string | undefined, options: { connecti
     r.connection,
     r.status,
     r.account_name ?? '-',
-    r.status === 'connected' ? `expires ${relativeTime(r.expires_at)}` : '-',
-    r.healthy ? r.detail : `${r.detail}; ${loginHint(r.provider, r.connection, true)}`,
+    r.status !== 'connected' ? '-' : r.kind === 'bot' ? 'never (bot)' : `expires ${relativeTime(r.expires_at)}`,
+    r.healthy ? r.detail : `${r.detail}; ${loginHint(r.provider, r.connection, true, r.kind)}`,
   ]);
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'EXPIRY', 'DETAIL'], rows));
   return code;

@@ -1,9 +1,11 @@
 // The non-secret view of a connection, shared by `get`, `list` and `status`.
-import type { ConnectionMeta } from '../vault/types.js';
+import type { ConnectionMeta, Installation } from '../vault/types.js';
 
 export interface ConnectionFields {
   provider: string;
   connection: string;
+  /** `user` (an OAuth2 login) or `bot` (a bot token). */
+  kind: 'user' | 'bot';
   status: string;
   status_reason?: string;
   status_changed_at?: string;
@@ -11,15 +13,22 @@ export interface ConnectionFields {
   expires_at?: string;
   account_id?: string;
   account_name?: string;
+  /** Bot connections: the application the bot belongs to. */
+  application_id?: string;
+  application_name?: string;
+  /** Bot connections: the servers it was added to with `keygate install`. */
+  installations?: Installation[];
   created_at: string;
   refreshed_at?: string;
   hint?: string;
 }
 
 export function describeMeta(meta: ConnectionMeta): ConnectionFields {
+  const kind = meta.kind ?? 'user';
   return {
     provider: meta.provider,
     connection: meta.connection,
+    kind,
     status: meta.status,
     status_reason: meta.status_reason,
     status_changed_at: meta.status_changed_at,
@@ -27,13 +36,27 @@ export function describeMeta(meta: ConnectionMeta): ConnectionFields {
     expires_at: meta.tokens.expires_at,
     account_id: meta.account?.id,
     account_name: meta.account?.name,
+    ...(kind === 'bot' ? { application_id: meta.application?.id, application_name: meta.application?.name, installations: meta.installations ?? [] } : {}),
     created_at: meta.created_at,
     refreshed_at: meta.refreshed_at,
-    hint: meta.status === 'connected' ? undefined : loginHint(meta.provider, meta.connection, true),
+    hint: meta.status === 'connected' ? undefined : loginHint(meta.provider, meta.connection, true, kind),
   };
 }
 
-export function loginHint(provider: string, connection: string, force = false): string {
+/** One line per installation: `Keygate Lab (197038439483310086), permissions 2048`. */
+export function describeInstallations(installations: readonly Installation[]): string {
+  return installations.length === 0 ? 'none (add the bot with `keygate install`)' : installations.map((i) => `${i.guild_name} (${i.guild_id}), permissions ${i.permissions}`).join('; ');
+}
+
+/**
+ * What to run to (re)connect. A bot token cannot be refreshed: a revoked one was reset in the
+ * Developer Portal, and only a new token from there brings the connection back.
+ */
+export function loginHint(provider: string, connection: string, force = false, kind: 'user' | 'bot' = 'user'): string {
+  if (kind === 'bot') {
+    const conn = connection === 'bot' ? '' : ` --connection ${connection}`;
+    return `reset the token in the Developer Portal (Bot → Reset Token), then run keygate login ${provider} --bot${conn}${force ? ' --force' : ''}`;
+  }
   const conn = connection === 'default' ? '' : ` --connection ${connection}`;
   return `run keygate login ${provider}${conn}${force ? ' --force' : ''}`;
 }

@@ -8,6 +8,7 @@ import { afterUnauthorized, freshRecord } from './index.js';
 export interface Health {
   provider: string;
   connection: string;
+  kind: 'user' | 'bot';
   status: ConnectionRecord['status'];
   healthy: boolean;
   detail: string;
@@ -22,6 +23,7 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
   const result = (detail: string, live: boolean): Health => ({
     provider: provider.name,
     connection,
+    kind: record.kind ?? 'user',
     status: record.status,
     healthy: record.status === 'connected',
     detail,
@@ -31,6 +33,7 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
     checked_live: live,
   });
   if (record.status !== 'connected') return result(record.status_reason ?? record.status, false);
+  if (record.kind === 'bot') return checkBot(vault, provider, record, result);
   const path = provider.api.introspection?.path;
   if (!path) return result('no introspection endpoint in the provider file; status is from the vault', false);
 
@@ -52,4 +55,23 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
   const body = answer.body as { scopes?: unknown; expires?: unknown } | undefined;
   const scopes = Array.isArray(body?.scopes) ? body.scopes.map(String) : record.tokens.scopes;
   return { ...result('token accepted by the provider', true), scopes, expires_at: typeof body?.expires === 'string' ? new Date(body.expires).toISOString() : record.tokens.expires_at };
+}
+
+/**
+ * A bot token never expires and cannot be refreshed: 200 from the bot's account endpoint means it
+ * works, 401 means it was reset in the Developer Portal (or the bot deleted), which is `revoked`.
+ */
+async function checkBot(vault: Vault, provider: ProviderDefinition, record: ConnectionRecord, result: (detail: string, live: boolean) => Health): Promise<Health> {
+  const spec = provider.bot?.account;
+  if (!spec) return result('the provider file has no bot section; status is from the vault', false);
+  const answer = await apiGet(provider, spec.path, record.tokens.access_token, provider.bot!.format);
+  if (answer.status === 401) {
+    const reason = `${provider.display_name} answered 401 to the bot token: it was reset in the Developer Portal, or the bot was deleted`;
+    const stored = await vault.update(provider.name, record.connection, (current) =>
+      current && current.tokens.access_token === record.tokens.access_token ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() } : current,
+    );
+    return { ...result(reason, true), status: stored?.status ?? 'revoked', healthy: false };
+  }
+  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${spec.path}`, true), healthy: false };
+  return result('bot token accepted by the provider', true);
 }

@@ -10,12 +10,12 @@ export function authorizationValue(provider: ProviderDefinition, token: string):
 }
 
 /** GET base_url + path with the token; returns status and parsed JSON (undefined when not JSON). */
-export async function apiGet(provider: ProviderDefinition, path: string, token: string): Promise<{ status: number; body: unknown }> {
+export async function apiGet(provider: ProviderDefinition, path: string, token: string, format = provider.injection.format): Promise<{ status: number; body: unknown }> {
   const url = `${provider.api.base_url.replace(/\/$/, '')}${path}`;
   try {
     const response = await request(url, {
       method: 'GET',
-      headers: { [provider.injection.header.toLowerCase()]: authorizationValue(provider, token), accept: 'application/json' },
+      headers: { [provider.injection.header.toLowerCase()]: format.replace('{token}', token), accept: 'application/json' },
       signal: AbortSignal.timeout(15_000),
     });
     return { status: response.statusCode, body: parseJson(await response.body.text()) };

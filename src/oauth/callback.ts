@@ -6,7 +6,8 @@ import { KeygateError, UsageError } from '../errors.js';
 import { CALLBACK_PATH } from './authorize.js';
 import { sameSecret } from './pkce.js';
 
-export type CallbackResult = { code: string } | { error: string; description?: string };
+/** `params`: the whole callback query (a bot install adds `guild_id` and `permissions`). */
+export type CallbackResult = { code: string; params: URLSearchParams } | { error: string; description?: string };
 
 export interface CallbackServer {
   port: number;
@@ -67,7 +68,7 @@ export async function startCallbackServer(options: { port: number; state: string
     settled = true;
     // Hold the browser's request until the exchange is done, so its page tells the truth.
     pending = res;
-    settle({ code });
+    settle({ code, params: url.searchParams });
   });
   server.keepAliveTimeout = 1000;
 

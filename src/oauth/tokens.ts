@@ -12,6 +12,8 @@ export interface TokenResponse {
   expires_in?: number;
   refresh_token?: string;
   scope?: string;
+  /** Discord, with the `bot` scope: the guild the bot was added to. */
+  guild?: { id?: unknown; name?: unknown };
 }
 
 /** A refusal from the token endpoint (4xx with an OAuth error code). */

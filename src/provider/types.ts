@@ -31,12 +31,31 @@ export interface ProviderDefinition {
     format: string;
     placeholder_env: string;
   };
+  /** Bot credentials (`keygate login <provider> --bot`, `keygate install`); absent for providers without bots. */
+  bot?: BotDefinition;
   /** Named API calls (`keygate call`, MCP), by tool name. See src/tools/. */
   tools?: Record<string, ToolDefinition>;
   /** Where the effective definition came from. */
   source: 'bundled' | 'custom';
   /** Files that made it, bundled first. */
   files: string[];
+}
+
+export interface BotDefinition {
+  /** Header value for a bot token, e.g. "Bot {token}" (same header as the injection). */
+  format: string;
+  /** Where `login --bot` reads the token, and the placeholder variable under `run`, e.g. DISCORD_BOT_TOKEN. */
+  placeholder_env: string;
+  /** The connection `login --bot` and `install` use without --connection, e.g. "bot". */
+  default_connection: string;
+  /** Who the bot is: a GET relative to api.base_url with the bot token. */
+  account: { path: string; id_field: string; name_field: string };
+  /** Which application it belongs to. */
+  application?: { path: string; id_field: string; name_field: string };
+  /** The install consent (authorize URL with these scopes; `permissions` and `guild_id` parameters). */
+  install?: { scopes: string[] };
+  /** WebSocket hosts the bot token reaches in IDENTIFY/RESUME payloads (the proxy relays them). */
+  gateway_hosts?: string[];
 }
 
 /** Whose credential a tool call sends: the user's OAuth2 token, none at all, or a bot token. */

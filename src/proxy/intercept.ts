@@ -9,7 +9,7 @@ import { type BodyFramer, HttpParseError, MAX_HEAD_BYTES, type RequestHead, body
 import { type RequestLogEntry, redactPath } from './log.js';
 import { type InterceptedAuthority, forwardHead, hostMatches, requestTarget } from './request.js';
 import { type ProxyErrorCode, errorResponse } from './responses.js';
-import type { Decision } from './rules.js';
+import { type Decision, kindOf } from './rules.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream.js';
 import { describeUpstreamError } from './upstream-errors.js';
 
@@ -169,7 +169,7 @@ class Tunnel {
       entry.connection = decision.credential.connection;
       try {
         ex.token = await this.options.tokens.getToken(rule.provider, decision.credential.connection);
-        credential = rule.headerValue(ex.token);
+        credential = rule.headerValue(ex.token, kindOf(decision.credential));
         if (!HEADER_VALUE.test(credential)) throw new Error('it holds characters a header cannot carry');
       } catch (err) {
         entry.connection = null;
@@ -270,7 +270,7 @@ class Tunnel {
         .catch(() => undefined)
         .then((next) => {
           if (ex.clientGone) return this.finish(ex, 499, 'client closed the connection', true);
-          const credential = next === undefined || next === ex.token ? undefined : rule.headerValue(next);
+          const credential = next === undefined || next === ex.token ? undefined : rule.headerValue(next, kindOf(decision.credential));
           if (credential !== undefined && HEADER_VALUE.test(credential)) {
             ex.entry.action = 'replayed';
             ex.token = next;

@@ -6,10 +6,15 @@
 /** Every placeholder keygate hands out starts with this, so stray ones are cheap to spot. */
 export const PLACEHOLDER_PREFIX = 'kgph_';
 
+/** A user's OAuth2 token (`Bearer`), or an application's bot token (`Bot`). */
+export type CredentialKind = 'user' | 'bot';
+
 /** One credential of the run: what the child sees instead of the token. */
 export interface RunCredential {
   provider: string;
   connection: string;
+  /** Absent means `user`. Decides the header format; a placeholder never crosses kinds. */
+  kind?: CredentialKind;
   /** Random per run; not secret, but still never sent upstream or logged. */
   placeholder: string;
   /** The child's environment variable holding the placeholder, e.g. DISCORD_ACCESS_TOKEN_WORK. */
@@ -25,6 +30,8 @@ export interface RuleProvider {
   name: string;
   api: { hosts: string[] };
   injection: { header: string; format: string };
+  /** The bot token's format, e.g. "Bot {token}"; absent when the provider has no bot credentials. */
+  bot?: { format: string };
 }
 
 export type Decision =
@@ -32,7 +39,7 @@ export type Decision =
   | { action: 'replace'; credential: RunCredential; index: number }
   /** The request has no injection header: add one with the credential. */
   | { action: 'add'; credential: RunCredential }
-  /** The request brings its own credential (no placeholder): forward untouched. */
+  /** The request brings its own credential (no placeholder), or needs none: forward untouched. */
   | { action: 'pass' }
   | { action: 'refuse'; reason: string };
 
@@ -40,12 +47,18 @@ export class InjectionRule {
   readonly provider: string;
   readonly hosts: readonly string[];
   readonly header: string;
-  readonly format: string;
-  /** Used for requests without the injection header: the `default` connection when in the run, else the first. */
-  readonly fallback: RunCredential;
+  /** The header value per kind: "Bearer {token}" for user tokens, "Bot {token}" for bot tokens. */
+  readonly formats: Readonly<Record<CredentialKind, string>>;
+  /**
+   * For requests without the injection header: the only credential of the run, else its `default`
+   * user connection; undefined when neither exists (several credentials and no default: the request
+   * is refused, since keygate cannot tell which one it wants).
+   */
+  readonly fallback: RunCredential | undefined;
   private readonly headerLower: string;
-  private lastToken: string | undefined;
-  private lastValue: string | undefined;
+  /** Lower-case scheme word of each kind ("bearer", "bot"), to refuse a placeholder of the other kind. */
+  private readonly schemes: Readonly<Record<CredentialKind, string>>;
+  private readonly last: Record<CredentialKind, { token: string; value: string } | undefined> = { user: undefined, bot: undefined };
 
   constructor(
     provider: RuleProvider,
@@ -58,27 +71,30 @@ export class InjectionRule {
     this.hosts = provider.api.hosts.map((h) => h.toLowerCase()).filter((h) => credentials.some((c) => !c.bound || c.bound.hosts.includes(h)));
     this.header = provider.injection.header;
     this.headerLower = this.header.toLowerCase();
-    this.format = provider.injection.format;
-    this.fallback = credentials.find((c) => c.connection === 'default') ?? credentials[0]!;
+    this.formats = { user: provider.injection.format, bot: provider.bot?.format ?? provider.injection.format };
+    this.schemes = { user: schemeOf(this.formats.user), bot: schemeOf(this.formats.bot) };
+    if (credentials.some((c) => kindOf(c) === 'bot') && !provider.bot) throw new Error(`${provider.name} has no bot credentials`);
+    this.fallback = credentials.length === 1 ? credentials[0] : credentials.find((c) => c.connection === 'default' && kindOf(c) === 'user');
   }
 
-  /** The header value that carries `token`, e.g. "Bearer <token>" (the last one is kept: every request asks). */
-  headerValue(token: string): string {
-    if (token !== this.lastToken) {
-      this.lastValue = this.format.split('{token}').join(token);
-      this.lastToken = token;
-    }
-    return this.lastValue!;
+  /** The header value that carries `token`, e.g. "Bearer <token>" or "Bot <token>" (the last one per kind is kept: every request asks). */
+  headerValue(token: string, kind: CredentialKind = 'user'): string {
+    const last = this.last[kind];
+    if (last?.token === token) return last.value;
+    const value = this.formats[kind].split('{token}').join(token);
+    this.last[kind] = { token, value };
+    return value;
   }
 
   /** One sentence for logs and --verbose; names variables and connections, never values. */
   explain(): string {
     const placeholders = this.credentials.map((c) => `$${c.envName} → ${c.provider}/${c.connection}`).join(', ');
-    const shape = this.headerValue(`<access token>`);
-    return (
-      `On ${this.hosts.join(', ')}: a placeholder in ${this.header} (${placeholders}) becomes "${shape}" of that connection; ` +
-      `a request without ${this.header} gets ${this.fallback.provider}/${this.fallback.connection}'s; nothing else is changed.`
-    );
+    const kinds = new Set(this.credentials.map(kindOf));
+    const shapes = [...kinds].map((kind) => `"${this.headerValue(kind === 'bot' ? '<bot token>' : '<access token>', kind)}"`).join(' or ');
+    const fallback = this.fallback
+      ? `a request without ${this.header} gets ${this.fallback.provider}/${this.fallback.connection}'s`
+      : `a request without ${this.header} is refused (several credentials and no default one: send a placeholder)`;
+    return `On ${this.hosts.join(', ')}: a placeholder in ${this.header} (${placeholders}) becomes ${shapes} of that connection; ${fallback}; nothing else is changed.`;
   }
 
   /**
@@ -114,18 +130,34 @@ export class InjectionRule {
         return { action: 'refuse', reason: `a keygate placeholder may only be sent in the ${this.header} header, not in ${name}` };
       }
     }
-    return found ?? { action: 'add', credential: this.fallback };
+    if (found) return found;
+    if (this.fallback) return { action: 'add', credential: this.fallback };
+    return {
+      action: 'refuse',
+      reason: `the request has no ${this.header} header and this run has several ${this.provider} credentials without a default one; send one of ${this.credentials.map((c) => `$${c.envName}`).join(', ')}`,
+    };
   }
 
   private decideHeader(value: string, index: number): Decision {
     if (!value.includes(PLACEHOLDER_PREFIX)) return { action: 'pass' };
     const matches = this.credentials.filter((c) => value.includes(c.placeholder));
-    if (matches.length === 1) return { action: 'replace', credential: matches[0]!, index };
     if (matches.length > 1) return { action: 'refuse', reason: `${this.header} holds more than one placeholder` };
-    return {
-      action: 'refuse',
-      reason: `${this.header} holds a placeholder that is not one of this run's ${this.provider} placeholders (${this.credentials.map((c) => `$${c.envName}`).join(', ')})`,
-    };
+    const credential = matches[0];
+    if (!credential) {
+      return {
+        action: 'refuse',
+        reason: `${this.header} holds a placeholder that is not one of this run's ${this.provider} placeholders (${this.credentials.map((c) => `$${c.envName}`).join(', ')})`,
+      };
+    }
+    // A bot placeholder sent as Bearer (or a user one as Bot) is refused, never converted: the two
+    // kinds act for different principals, and mixing them up is the bug this rule exists to stop.
+    const kind = kindOf(credential);
+    const scheme = value.slice(0, value.indexOf(credential.placeholder)).trim().toLowerCase();
+    if (scheme !== '' && scheme !== this.schemes[kind]) {
+      const own = this.headerValue(`$${credential.envName}`, kind);
+      return { action: 'refuse', reason: `$${credential.envName} is a ${kind === 'bot' ? 'bot' : 'user'} token: send it as "${this.header}: ${own}"` };
+    }
+    return { action: 'replace', credential, index };
   }
 }
 
@@ -141,4 +173,13 @@ export function boundTo(credential: RunCredential, host: string | undefined, tar
   const path = target.split('?', 1)[0]!;
   if (!path.startsWith(bound.pathPrefix)) return false;
   return !/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i.test(path);
+}
+
+export function kindOf(credential: Pick<RunCredential, 'kind'>): CredentialKind {
+  return credential.kind ?? 'user';
+}
+
+/** "Bearer {token}" → "bearer"; a format without a scheme word → "". */
+function schemeOf(format: string): string {
+  return format.slice(0, format.indexOf('{token}')).trim().toLowerCase();
 }

@@ -2,13 +2,16 @@
 //   default: the `default` connection of every provider that has one connected (or expired: the
 //            token hooks may still refresh it);
 //   --connection discord/work (repeatable): exactly those.
+//            Bot connections too: the provider's default bot connection (discord/bot) when stored.
 // Placeholder variables: the provider's `placeholder_env` for its default connection, with
 // `_<CONNECTION>` appended for others (discord/work → DISCORD_ACCESS_TOKEN_WORK; `-` becomes `_`).
+// A bot connection's is the provider's `bot.placeholder_env` (DISCORD_BOT_TOKEN) for its default bot
+// connection, suffixed the same way for others (discord/helper → DISCORD_BOT_TOKEN_HELPER).
 import { randomBytes } from 'node:crypto';
 import { ConnectionNotFoundError, CredentialError, ProviderError, UsageError } from '../errors.js';
 import { getBundledProvider } from '../provider/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
-import { PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
+import { type CredentialKind, PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
 import { type BindingChange, bindingChange, effectiveBinding } from './binding.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
 
@@ -33,9 +36,11 @@ export function parseConnectionArgs(values: readonly string[]): ConnectionRef[] 
   return [...refs.values()];
 }
 
-export function placeholderEnvName(provider: ProviderDefinition, connection: string): string {
-  const base = provider.injection.placeholder_env;
-  return connection === 'default' ? base : `${base}_${connection.toUpperCase().replace(/-/g, '_')}`;
+export function placeholderEnvName(provider: ProviderDefinition, connection: string, kind: CredentialKind = 'user'): string {
+  const bot = kind === 'bot' ? provider.bot : undefined;
+  const base = bot ? bot.placeholder_env : provider.injection.placeholder_env;
+  const unsuffixed = bot ? bot.default_connection : 'default';
+  return connection === unsuffixed ? base : `${base}_${connection.toUpperCase().replace(/-/g, '_')}`;
 }
 
 /** Random per run, so a placeholder copied out of one run means nothing in another. */
@@ -96,6 +101,7 @@ async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, Provi
     const login = `keygate login ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}`;
     if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: `run \`${login}\`` });
     if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: `run \`${login} --force\`` });
+    if (record.kind === 'bot' && !definition.bot) throw new ProviderError(`${provider}/${connection} is a bot connection, but the ${provider} provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider}\`` });
     secrets.push(...tokenValues(record));
     out.push(credentialFor(definition, connection, record));
   }
@@ -105,14 +111,16 @@ async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, Provi
 async function defaults(vault: Pick<Vault, 'list'>, providers: Map<string, ProviderDefinition>, secrets: string[], warn?: (message: string) => void): Promise<SelectedCredential[]> {
   const out: SelectedCredential[] = [];
   for (const entry of await vault.list()) {
-    if (entry.connection !== 'default') continue;
     const definition = providers.get(entry.provider);
     if (!definition) continue;
+    const defaultBot = definition.bot !== undefined && entry.connection === definition.bot.default_connection && entry.record?.kind === 'bot';
+    if (entry.connection !== 'default' && !defaultBot) continue;
     if (!entry.record) {
       warn?.(`skipping ${entry.provider}/${entry.connection}: ${entry.error.message}`);
       continue;
     }
     if (entry.record.status !== 'connected' && entry.record.status !== 'expired') continue;
+    if (entry.record.kind === 'bot' && !definition.bot) continue;
     secrets.push(...tokenValues(entry.record));
     out.push(credentialFor(definition, entry.connection, entry.record));
   }
@@ -124,12 +132,14 @@ function tokenValues(record: ConnectionRecord): string[] {
 }
 
 function credentialFor(definition: ProviderDefinition, connection: string, record: ConnectionRecord): SelectedCredential {
+  const kind: CredentialKind = record.kind ?? 'user';
   const binding = effectiveBinding(record, definition, record.binding ? undefined : getBundledProvider(definition.name));
   return {
     provider: definition.name,
     connection,
+    kind,
     placeholder: newPlaceholder(definition.name, connection),
-    envName: placeholderEnvName(definition, connection),
+    envName: placeholderEnvName(definition, connection, kind),
     bound: { hosts: binding.hosts, pathPrefix: binding.path_prefix },
     definition,
     unapproved: bindingChange(binding, definition),

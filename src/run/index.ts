@@ -138,7 +138,10 @@ function rulesFor(credentials: SelectedCredential[]): InjectionRule[] {
 
 /** keygate's own secrets that may sit in its environment and must not reach the child. */
 function keygateSecretVariables(providers: Map<string, ProviderDefinition>): string[] {
-  return ['KEYGATE_PASSPHRASE', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`)];
+  // A bot token the user exported for `login --bot` must not reach the child either: when the bot is
+  // in the run, its placeholder takes the variable's place.
+  const botTokens = [...providers.values()].flatMap((p) => (p.bot ? [p.bot.placeholder_env] : []));
+  return ['KEYGATE_PASSPHRASE', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`), ...botTokens];
 }
 
 /** preload.cjs next to this file once compiled; from the sources (tests), the compiled copy in dist/. */

@@ -8,7 +8,7 @@ import { networkReason, parseJson, request, type OutboundResponse } from '../net
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Vault } from '../vault/types.js';
 import { getTool, type Tool } from './catalogue.js';
-import { authorization, selectCredential, unusable, type ToolCredential } from './credentials.js';
+import { authorization, botLoginHint, selectCredential, unusable, type ToolCredential } from './credentials.js';
 import { validateInput, type ToolInput } from './params.js';
 import { pathIds, toolUrl } from './request.js';
 import { requirementFor } from './scopes.js';
@@ -81,6 +81,10 @@ async function send(provider: ProviderDefinition, tool: Tool, params: ToolInput,
     }
     const status = response.statusCode;
 
+    if (status === 401 && credential.kind === 'bot') {
+      await response.body.dump();
+      throw await botRejected(provider, credential);
+    }
     if (status === 401 && credential.kind === 'user') {
       await response.body.dump();
       credential = await afterRejection(provider, tool, credential, refreshed);
@@ -109,6 +113,17 @@ async function send(provider: ProviderDefinition, tool: Tool, params: ToolInput,
     if (status === 429) throw rateLimitError(provider, tool, retryAfterMs(response.headers['retry-after'], body));
     throw answerError(provider, tool, params, status, body);
   }
+}
+
+/** A bot token that gets 401 was reset (or its bot deleted): it cannot be refreshed, so it is revoked. */
+async function botRejected(provider: ProviderDefinition, credential: Extract<ToolCredential, { kind: 'bot' }>): Promise<CredentialError> {
+  const { vault, connection } = credential;
+  const reason = `${provider.display_name} answered 401 to the bot token: it was reset in the Developer Portal, or the bot was deleted`;
+  await vault.update(provider.name, connection, (current) =>
+    current && current.tokens.access_token === credential.record.tokens.access_token ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() } : current,
+  );
+  const named = connection === provider.bot?.default_connection ? '' : ` --connection ${connection}`;
+  return new CredentialError(`${provider.name}/${connection} is revoked (${reason})`, { hint: botLoginHint(provider.name, named) });
 }
 
 /**

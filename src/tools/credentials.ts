@@ -2,8 +2,8 @@
 // record is decrypted or refreshed, so a call that cannot succeed sends nothing anywhere (not even
 // a refresh to the token endpoint).
 //
-// Bot connections (issue 14) plug in at selectCredential's `bot` branch: return a
-// `{ kind: 'bot', ... }` credential there and give it a header in authorization().
+// A tool that needs a bot token uses a bot connection: the one --connection names, else the
+// provider's default bot connection (discord/bot). Its header is the provider's bot format (`Bot`).
 import { ConnectionNotFoundError, CredentialError } from '../errors.js';
 import { freshRecord } from '../lifecycle/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
@@ -13,12 +13,13 @@ import { loginCommand, type Requirement } from './scopes.js';
 
 export type ToolCredential =
   | { kind: 'none' }
-  | { kind: 'user'; vault: Vault; connection: string; record: ConnectionRecord };
+  | { kind: 'user'; vault: Vault; connection: string; record: ConnectionRecord }
+  | { kind: 'bot'; vault: Vault; connection: string; record: ConnectionRecord };
 
 export interface CredentialContext {
   provider: ProviderDefinition;
   tool: Tool;
-  /** Default `default`. */
+  /** Default `default` for a user token, the provider's default bot connection for a bot token. */
   connection?: string;
   /** Opened on first need: calls that need no token never touch the vault. */
   vault: () => Promise<Vault>;
@@ -30,9 +31,7 @@ export async function selectCredential(ctx: CredentialContext, requirement: Requ
     case 'none':
       return { kind: 'none' };
     case 'bot':
-      throw new ConnectionNotFoundError(`${tool.name}${tool.auth_when.length ? ' with these parameters' : ''} needs a ${provider.display_name} bot connection, and there is none`, {
-        hint: `run \`keygate login ${provider.name} --bot\``,
-      });
+      return botCredential(ctx);
     case 'user':
       return userCredential(ctx, requirement.scopes);
   }
@@ -59,6 +58,27 @@ async function userCredential(ctx: CredentialContext, scopes: string[]): Promise
   return { kind: 'user', vault, connection, record };
 }
 
+async function botCredential(ctx: CredentialContext): Promise<ToolCredential> {
+  const { provider, tool } = ctx;
+  const needs = `${tool.name}${tool.auth_when.length ? ' with these parameters' : ''} needs a ${provider.display_name} bot connection`;
+  if (!provider.bot) throw new ConnectionNotFoundError(`${needs}, and the provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider.name}\`` });
+  const connection = ctx.connection ?? provider.bot.default_connection;
+  const named = connection === provider.bot.default_connection ? '' : ` --connection ${connection}`;
+  const ref = `${provider.name}/${connection}`;
+  const vault = await ctx.vault();
+  const meta = await vault.peek(provider.name, connection);
+  if (!meta) throw new ConnectionNotFoundError(`${needs}, and ${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
+  if (meta.kind !== 'bot') throw new ConnectionNotFoundError(`${needs}, and ${ref} is a user connection`, { hint: `pass the bot connection with --connection (see \`keygate list\`), or run \`keygate login ${provider.name} --bot\`` });
+  const record = await vault.read(provider.name, connection);
+  if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
+  if (record.status !== 'connected') throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, { hint: botLoginHint(provider.name, named) });
+  return { kind: 'bot', vault, connection, record };
+}
+
+export function botLoginHint(providerName: string, named: string): string {
+  return `reset the token in the Developer Portal (Bot → Reset Token), then run \`keygate login ${providerName} --bot${named} --force\``;
+}
+
 export function unusable(ref: string, status: string, reason: string | undefined, providerName: string, named: string): CredentialError {
   return new CredentialError(`${ref} is ${status}${reason ? ` (${reason})` : ''}`, { hint: `run \`keygate login ${providerName}${named} --force\`` });
 }
@@ -66,5 +86,6 @@ export function unusable(ref: string, status: string, reason: string | undefined
 /** The header the credential goes in, as the provider file's injection rule says. */
 export function authorization(provider: ProviderDefinition, credential: ToolCredential): Record<string, string> {
   if (credential.kind === 'none') return {};
-  return { [provider.injection.header.toLowerCase()]: provider.injection.format.replace('{token}', credential.record.tokens.access_token) };
+  const format = credential.kind === 'bot' ? provider.bot!.format : provider.injection.format;
+  return { [provider.injection.header.toLowerCase()]: format.replace('{token}', credential.record.tokens.access_token) };
 }

@@ -34,7 +34,7 @@
  * which tool needs each scope; loginCommand() the command that adds scopes.
  */
 import type { ProviderDefinition } from '../provider/types.js';
-import type { Vault } from '../vault/types.js';
+import type { ConnectionMeta, Vault } from '../vault/types.js';
 import { listTools, type Tool } from './catalogue.js';
 import { coverage, type Coverage } from './scopes.js';
 
@@ -58,25 +58,32 @@ export interface ToolListing {
 export async function listToolCoverage(provider: ProviderDefinition, options: { connection?: string; vault?: Vault } = {}): Promise<ToolListing> {
   const connection = options.connection ?? 'default';
   const tools = listTools(provider);
-  let meta;
+  let meta: ConnectionMeta | undefined;
+  let botMeta: ConnectionMeta | undefined;
   if (tools.some((t) => t.auth !== 'none')) {
+    // Bot tools use the provider's default bot connection (metadata only: no master key).
+    const peek = async (vault: Pick<Vault, 'peek'>) => {
+      meta = await vault.peek(provider.name, connection);
+      if (provider.bot) botMeta = await vault.peek(provider.name, provider.bot.default_connection);
+    };
     if (options.vault) {
-      meta = await options.vault.peek(provider.name, connection);
+      await peek(options.vault);
     } else {
       const store = await (await import('../store/index.js')).openStore();
       try {
-        meta = await store.peek(provider.name, connection);
+        await peek(store);
       } finally {
         await store.close();
       }
     }
   }
+  const bot = botMeta?.kind === 'bot' && botMeta.status === 'connected';
   const granted = meta && meta.status !== 'revoked' ? meta.tokens.scopes : undefined;
   return {
     provider: provider.name,
     connection,
     status: meta?.status ?? 'not_connected',
     granted: meta?.tokens.scopes ?? [],
-    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, providerName: provider.name }) })),
+    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, bot, providerName: provider.name }) })),
   };
 }

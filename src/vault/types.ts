@@ -28,9 +28,29 @@ export interface Binding {
   path_prefix: string;
 }
 
+/** A guild a bot connection was installed into with `keygate install`. */
+export interface Installation {
+  guild_id: string;
+  guild_name: string;
+  /** The permission integer granted, as a decimal string (64-bit). */
+  permissions: string;
+  /** ISO 8601 UTC. */
+  installed_at: string;
+}
+
 export interface ConnectionRecord {
   provider: string;
   connection: string;
+  /**
+   * `user` (an OAuth2 login; also when absent, as in records written before bots existed) or `bot`
+   * (an application's bot token, from `keygate login <provider> --bot`: sent as `Bot <token>`, never
+   * expires, cannot be refreshed).
+   */
+  kind?: 'user' | 'bot';
+  /** Bot connections: the application the bot belongs to. */
+  application?: Account;
+  /** Bot connections: where it was installed. */
+  installations?: Installation[];
   tokens: TokenSet;
   /**
    * Stored inside the encrypted part, so it is authenticated and can't be edited without the master

@@ -44,14 +44,16 @@ function script(name: string, source: string): string {
 describe('refresh under keygate run', () => {
   it('8 concurrent runs across an expiry: every request succeeds, one refresh per expiry, no invalid_grant', async () => {
     const { controls } = session.emulator;
-    controls.setTokenLifetime(10);
+    // 20 s: on a loaded 2-core machine, 8 concurrent `keygate run`s (each a sandbox and a Node
+    // client) took over 10 s to start, so a 10 s token expired before any of them had asked.
+    controls.setTokenLifetime(20);
     const home = tempHome();
     expect((await session.login(home)).code).toBe(0);
     const env = session.envFor(home);
     const before = controls.counters();
     const logStart = controls.requestLog().length;
     const client = script('loop.mjs', LOOP_CLIENT);
-    // Start all 8 well before the first expiry (stale 1 s before it); stop well short of the second.
+    // Start all 8 well before the first expiry (stale 2 s before it); stop well short of the second.
     const expiresAt = Date.parse((await runCli(['get', 'discord', '--field', 'expires_at'], { env })).stdout.trim());
     const deadline = expiresAt + 1500;
     const runs = await Promise.all(Array.from({ length: 8 }, () => runCli(['run', '--', process.execPath, client, String(deadline)], { env, timeoutMs: 30_000 })));

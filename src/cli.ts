@@ -71,7 +71,7 @@ export function buildProgram(): Command {
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
     .option('--for-tools <a,b,...>', 'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes')
     .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
-    .option('--no-browser', 'do not open a browser; just print the URL')
+    .option('--no-browser', 'do not open a browser (the BROWSER command, else the system opener); just print the URL')
     .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
     .option('--force', 'replace an existing connected connection')
     .addHelpText('after', '\nSee which scopes --for-tools requests, and why: keygate scopes <provider> --for-tools <a,b,...>')

@@ -218,6 +218,27 @@ Examples:
     .action((provider, tool, options) => dispatch(() => import('./commands/call.js'), provider, tool, options));
 
   program
+    .command('mcp')
+    .description('serve the tools as an MCP server over stdio (tokens never reach the agent), or print a client config')
+    .option('--connection <provider/name>', 'serve this connection (repeatable); default: every connected connection', collect)
+    .option('--tools <a,b,...>', 'expose only these tools (get_my_user or discord_get_my_user)')
+    .option('--print-config', "print the JSON to paste into an MCP client's configuration, then exit")
+    .addOption(new Option('--client <name>', 'with --print-config: the client').choices(['claude', 'cursor', 'vscode']).default('claude'))
+    .addHelpText(
+      'after',
+      `
+Tools are named <provider>_<tool> (discord_get_my_user); with two connections of one
+provider, each name ends in _<connection>. keygate_status lists the connections.
+A call that cannot succeed (missing scope, revoked, bad arguments) returns an
+error result with the fix, and sends nothing upstream. Logs go to stderr.
+
+Examples:
+  keygate mcp --print-config --client vscode
+  keygate mcp --connection discord/work --tools get_my_user,list_my_guilds`,
+    )
+    .action((options) => dispatch(() => import('./commands/mcp.js'), options, version()));
+
+  program
     .command('scopes')
     .description('plan scopes from tools: the smallest set, and which tool needs each scope')
     .argument('<provider>', 'provider name')
@@ -255,6 +276,25 @@ Examples:
     .description("approve the provider file's API hosts and path prefix for its connections (shows the change)")
     .argument('<name>', 'provider name')
     .action((name) => dispatch(() => import('./commands/providers-trust.js'), name));
+
+  const store = program.command('store').description('where connections are kept: the local vault, or a PostgreSQL database shared by several hosts');
+  store
+    .command('migrate')
+    .description('move every connection to another store, without logging in again')
+    .requiredOption('--to <files|postgres://...>', 'the destination: `files` (the vault under KEYGATE_HOME) or a postgres:// URL')
+    .addHelpText(
+      'after',
+      `
+The source is the store in use (KEYGATE_STORE, default files). Each connection is
+frozen in the source, copied, then removed from the source, so it is never live in
+both with diverging refresh tokens; an interrupted run is finished by running it again.
+A shared store's master key comes from KEYGATE_PASSPHRASE or KEYGATE_KEY_FILE.
+
+Example:
+  KEYGATE_PASSPHRASE=... keygate store migrate --to postgres://keygate@db.internal/keygate
+  KEYGATE_STORE=postgres://keygate@db.internal/keygate keygate store migrate --to files`,
+    )
+    .action((options) => dispatch(() => import('./commands/store.js'), options));
 
   program
     .command('demo')

@@ -31,7 +31,7 @@ export async function main(command: string[], options: { connection?: string[]; 
     verbose: options.verbose,
     allowNested: options.allowNested,
     sandbox: resolveSandboxMode(options.sandbox),
-    tokens: createTokenAccess(vault, providers),
+    tokens: createTokenAccess(vault, providers, { warn: (line) => io.stderr(`${line}\n`) }),
     stderr: io.stderr,
   });
 }

@@ -1,4 +1,5 @@
 // keygate run [--connection <provider>/<name>]... [--sandbox | --no-sandbox] [--verbose] [--allow-nested] -- <command...>
+import { setting } from '../config/index.js';
 import { keygateHome } from '../home.js';
 import { createTokenAccess } from '../lifecycle/index.js';
 import { loadProviderCatalog } from '../provider/index.js';
@@ -13,6 +14,10 @@ export async function main(command: string[], options: { connection?: string[]; 
   const refs = parseConnectionArgs(options.connection ?? []); // usage errors before any file is touched
   const env = takeOwnSecrets(io.env);
   const home = keygateHome(env);
+  // A bad setting is a usage error now, not a failure inside the proxy at the first refresh.
+  setting('refresh.margin', { env, home });
+  // --sandbox / --no-sandbox win over `keygate config set run.sandbox …`.
+  const sandbox = resolveSandboxMode(options.sandbox, setting('run.sandbox', { env, home }));
   const { providers, broken } = await loadProviderCatalog({ home });
   // A broken provider file stops the run only when that provider was asked for by name.
   for (const ref of refs) {
@@ -30,7 +35,7 @@ export async function main(command: string[], options: { connection?: string[]; 
     connections: options.connection,
     verbose: options.verbose,
     allowNested: options.allowNested,
-    sandbox: resolveSandboxMode(options.sandbox),
+    sandbox,
     tokens: createTokenAccess(vault, providers, { warn: (line) => io.stderr(`${line}\n`) }),
     stderr: io.stderr,
   });

@@ -160,6 +160,18 @@ except OSError as err:
     }
   });
 
+  it('`keygate config set run.sandbox off` turns it off; --sandbox still wins', async () => {
+    const script = 'test -r "$KEYGATE_HOME/vault/master.key" && echo readable || echo hidden';
+    expect((await runCli(['config', 'set', 'run.sandbox', 'off'], { env })).code).toBe(0);
+    try {
+      expect((await runCli(['run', '--', 'sh', '-c', script], { env })).stdout).toBe('readable\n');
+      expect((await runCli(['run', '--sandbox', '--', 'sh', '-c', script], { env })).stdout).toBe('hidden\n');
+    } finally {
+      expect((await runCli(['config', 'unset', 'run.sandbox'], { env })).code).toBe(0);
+    }
+    expect((await runCli(['run', '--', 'sh', '-c', script], { env })).stdout).toBe('hidden\n');
+  });
+
   it('--sandbox refuses to run without one; without bwrap the default warns in one line', async () => {
     const noBwrap = { PATH: '/nonexistent-keygate-path', KEYGATE_CONNECT_TO: env.KEYGATE_CONNECT_TO };
     const demanded = await runCli(['run', '--sandbox', '--', '/bin/true'], { env: { ...env, ...noBwrap } });

@@ -85,7 +85,14 @@ export function printReport(results, print) {
   if (sandboxed && open) {
     const paired = median(sandboxed.runs.map((ms, i) => ms - open.runs[i]));
     const bwrap = results.startup.find((c) => c.name.startsWith('bwrap'));
-    print(`the sandbox adds ${paired.toFixed(1)} ms to \`keygate run -- true\` (median of paired runs)${bwrap ? `; bwrap alone adds ${(bwrap.median - bare).toFixed(1)} ms to \`true\`` : ''}`);
+    print(`the sandbox adds ${paired.toFixed(1)} ms to \`keygate run -- true\` (median of paired CLI runs)${bwrap ? `; bwrap alone adds ${(bwrap.median - bare).toFixed(1)} ms to \`true\`` : ''}`);
+  }
+  const spawn = results.sandbox;
+  if (spawn) {
+    print(
+      `sandbox share of starting the command (runChild, ${spawn.sandboxed.length} alternating runs): ${spawn.sandboxedMedian.toFixed(1)} ms sandboxed vs ` +
+        `${spawn.directMedian.toFixed(1)} ms direct, +${spawn.pairedMedian.toFixed(1)} ms (paired median)`,
+    );
   }
 
   const runs = results.refresh.map((r) => {

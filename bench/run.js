@@ -199,7 +199,10 @@ async function sandboxSpawn(env) {
   const runs = { sandboxed: [], direct: [] };
   for (let run = -1; run < STARTUP_RUNS * 2; run++) {
     const [a, b] = [await once(true), await once(false)];
-    if (run >= 0) runs.sandboxed.push(a), runs.direct.push(b);
+    if (run >= 0) {
+      runs.sandboxed.push(a);
+      runs.direct.push(b);
+    }
   }
   return { ...runs, sandboxedMedian: median(runs.sandboxed), directMedian: median(runs.direct), pairedMedian: median(runs.sandboxed.map((ms, i) => ms - runs.direct[i])) };
 }

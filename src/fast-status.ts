@@ -47,7 +47,7 @@ function parse(argv: readonly string[]): { provider: string; connection: string 
   let connection = 'default';
   let field: string | undefined;
   for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--field' || arg === '--connection') {
       const value = argv[++i];
       if (value === undefined) return undefined;

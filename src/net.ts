@@ -47,7 +47,7 @@ export function parseConnectTo(value: string | undefined): Map<string, ConnectTa
         hint: 'use e.g. KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:8443',
       });
     }
-    map.set(`${match[1]!.toLowerCase()}:${port}`, { host: match[3]!.replace(/^\[|\]$/g, ''), port: connectPort });
+    map.set(`${match[1].toLowerCase()}:${port}`, { host: match[3].replace(/^\[|\]$/g, ''), port: connectPort });
   }
   return map;
 }
@@ -245,7 +245,7 @@ export function request(url: string | URL, options: OutboundRequest = {}): Promi
 /** What went wrong with a request that got no answer, for messages: the error code, else its first line. */
 export function networkReason(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string } };
-  return e.cause?.code ?? e.code ?? (e.message ?? 'network error').split('\n')[0]!;
+  return e.cause?.code ?? e.code ?? (e.message ?? 'network error').split('\n')[0];
 }
 
 /** A response body parsed as JSON, or undefined when it is not JSON. */

@@ -60,7 +60,7 @@ function report(key: SettingKey, stored: unknown, options: JsonOption, io: Comma
   if (options.json) {
     io.stdout(`${JSON.stringify({ key, stored: stored ?? null, value: effective.value, source: effective.source }, null, 2)}\n`);
   } else {
-    io.stdout(stored === undefined ? `${key} unset (now ${String(effective.value)}, ${effective.source})\n` : `${key} = ${String(stored)}\n`);
+    io.stdout(stored === undefined ? `${key} unset (now ${String(effective.value)}, ${effective.source})\n` : `${key} = ${JSON.stringify(stored)}\n`);
   }
   if (effective.source === 'env') io.stderr(`keygate: note: ${envName(key)} is set, and wins over the config file\n`);
 }

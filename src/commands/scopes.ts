@@ -13,7 +13,7 @@ export async function main(providerName: string, options: { forTools: string; js
   }
   if (plan.scopes.length) {
     io.stdout(`Scopes for ${plan.tools.join(', ')}: ${plan.scopes.join(' ')}\n\n`);
-    io.stdout(table(['SCOPE', 'NEEDED BY'], plan.scopes.map((s) => [s, plan.needed_by[s]!.join(', ')])));
+    io.stdout(table(['SCOPE', 'NEEDED BY'], plan.scopes.map((s) => [s, plan.needed_by[s].join(', ')])));
   } else {
     io.stdout(`${plan.tools.join(', ')} need${plan.tools.length === 1 ? 's' : ''} no scope.\n`);
   }

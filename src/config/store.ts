@@ -25,7 +25,7 @@ export function openConfigStore(home: string): Store {
       cwd: home,
       configName: CONFIG_FILE.replace(/\.json$/, ''),
       projectName: 'keygate',
-      schema: schema() as never,
+      schema: schema(),
       rootSchema: { additionalProperties: false },
       clearInvalidConfig: false,
       configFileMode: 0o600,
@@ -43,7 +43,7 @@ export function storeSet(store: Store, key: SettingKey, value: unknown): void {
 export function storeUnset(store: Store, key: SettingKey): void {
   store.delete(key);
   // Leave no empty section behind: {"login": {}} reads as noise when the file is opened by hand.
-  const section = key.split('.')[0]!;
+  const section = key.split('.')[0];
   const rest = store.get(section);
   if (typeof rest === 'object' && rest !== null && Object.keys(rest).length === 0) store.delete(section);
 }

@@ -87,7 +87,7 @@ export async function runDemo(io: DemoIO): Promise<void> {
       if (!match) return false;
       // Play the browser: open the authorize URL (the emulator approves as alice) and follow the
       // redirect to keygate's callback server.
-      const authorize = await request(match[1]!, { dispatcher: browser });
+      const authorize = await request(match[1], { dispatcher: browser });
       await authorize.body.dump();
       const location = authorize.headers.location;
       if (authorize.statusCode !== 302 || typeof location !== 'string') throw new KeygateError(`the emulator answered ${authorize.statusCode} to the authorize URL`);
@@ -115,7 +115,7 @@ export async function runDemo(io: DemoIO): Promise<void> {
     const childEnv = fs.readFileSync(envDump, 'utf8');
     const seen = emulator.controls.requestLog().slice(before).filter((e) => e.path.startsWith('/api/v10/users/@me'));
     say('\n4. What happened:');
-    say(`   - The agent's environment (${Object.keys(JSON.parse(childEnv)).length} variables) held only the placeholder: the real token ${childEnv.includes(token) ? 'WAS FOUND (this is a bug)' : 'is not in it'}.`);
+    say(`   - The agent's environment (${Object.keys(JSON.parse(childEnv) as Record<string, string>).length} variables) held only the placeholder: the real token ${childEnv.includes(token) ? 'WAS FOUND (this is a bug)' : 'is not in it'}.`);
     say(`   - discord.com received ${seen.length} request(s) carrying the real token (${seen.map((e) => `${e.method} ${e.path} → ${e.status}`).join(', ')}):`);
     say('     keygate\'s proxy swapped the placeholder in, and added the credential where the header was missing.');
 
@@ -159,7 +159,7 @@ function keygate(args: string[], env: NodeJS.ProcessEnv, onStdout?: (stdout: str
     let stdout = '';
     let stderr = '';
     let done = !onStdout;
-    let failure: unknown;
+    let failure: Error | undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (done) return;
@@ -167,7 +167,7 @@ function keygate(args: string[], env: NodeJS.ProcessEnv, onStdout?: (stdout: str
       onStdout!(stdout)
         .then((handled) => (done = handled))
         .catch((err: unknown) => {
-          failure = err;
+          failure = err instanceof Error ? err : new Error(String(err));
           child.kill('SIGTERM');
         });
     });

@@ -24,7 +24,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   const home = keygateHome(options.env);
   const checks: Check[] = [homeCheck(home)];
   // An unsafe home is refused by everything below; say so once instead of failing each check.
-  if (checks[0]!.verdict === 'fail') return checks;
+  if (checks[0].verdict === 'fail') return checks;
   const store = await openStore({ home, env: options.env, stderr: () => {} });
   try {
     checks.push(await keyCheck(store, home));

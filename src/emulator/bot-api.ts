@@ -78,7 +78,7 @@ function getGatewayBot(ex: Exchange): void {
 
 /** GET /users/{id}: any known user or bot; Discord's 10013 otherwise. */
 function getUser(ex: Exchange, _token: BotToken, path: string): void {
-  const id = USER_PATH.exec(path)![1]!;
+  const id = USER_PATH.exec(path)![1];
   const body = userById(ex.state, id);
   if (!body) return json(ex, 404, { message: 'Unknown User', code: 10013 });
   json(ex, 200, body);

@@ -59,7 +59,7 @@ export class BotRegistry {
 
   install(clientId: string, guild: EmulatorGuild, permissions: string, now: number): Installation {
     let guilds = this.installs.get(clientId);
-    if (!guilds) this.installs.set(clientId, (guilds = new Map()));
+    if (!guilds) this.installs.set(clientId, (guilds = new Map<string, Installation>()));
     const installation = { guild, permissions, installedAt: now };
     guilds.set(guild.id, installation);
     return installation;

@@ -88,7 +88,7 @@ class GatewayConnection {
     let payload: Payload;
     try {
       if (isBinary) throw new Error('binary');
-      payload = JSON.parse(data.toString()) as Payload;
+      payload = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8')) as Payload;
       if (typeof payload !== 'object' || payload === null || typeof payload.op !== 'number') throw new Error('shape');
     } catch {
       return this.close(4002, 'Error while decoding payload.');

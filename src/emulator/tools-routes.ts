@@ -31,15 +31,15 @@ export function toolRoute(path: string): ApiRoute | undefined {
     return { method: 'GET', scopes: null, handle: (ex) => (kind === 'json' ? widgetJson(ex, guildId) : widgetPng(ex, guildId)) };
   }
   if ((m = TEMPLATE.exec(path))) {
-    const code = m[1]!;
+    const code = m[1];
     return { method: 'GET', scopes: null, handle: (ex) => (TEMPLATES[code] ? json(ex, 200, TEMPLATES[code]) : json(ex, 404, { message: 'Unknown Guild Template', code: 10057 })) };
   }
   if ((m = INVITE.exec(path))) {
-    const code = m[1]!;
+    const code = m[1];
     return { method: 'GET', scopes: null, handle: (ex) => invite(ex, code) };
   }
   if ((m = ENTITLEMENTS_PATH.exec(path))) {
-    const applicationId = m[1]!;
+    const applicationId = m[1];
     return { method: 'GET', scopes: ['applications.entitlements'], handle: (ex, token, user) => entitlements(ex, token, user, applicationId) };
   }
   return undefined;

@@ -56,7 +56,7 @@ export async function selectConnections(vault: Vault, flags: string[] | undefine
     for (const flag of flags) {
       const match = /^([a-z0-9][a-z0-9_-]{0,63})\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(flag);
       if (!match) throw new UsageError(`--connection expects <provider>/<name>, got \`${flag}\``, { hint: 'e.g. --connection discord/work' });
-      await add(match[1]!, match[2]!);
+      await add(match[1], match[2]);
     }
     return withBots(vault, selections);
   }
@@ -122,7 +122,7 @@ export function exposeTools(selections: Selection[], filter?: (provider: string,
 
 function titleOf(name: string): string {
   const words = name.split('_');
-  return [words[0]![0]!.toUpperCase() + words[0]!.slice(1), ...words.slice(1)].join(' ');
+  return [words[0][0].toUpperCase() + words[0].slice(1), ...words.slice(1)].join(' ');
 }
 
 /** The description an agent reads: what the tool does, what it needs, and whether it will work. */

@@ -35,5 +35,10 @@ export async function fetchAccount(provider: ProviderDefinition, token: string):
     });
   }
   const data = body as Record<string, unknown>;
-  return { id: String(data[spec.id_field] ?? ''), name: String(data[spec.name_field] ?? '') };
+  return { id: scalar(data[spec.id_field]), name: scalar(data[spec.name_field]) };
+}
+
+/** A string or number field as text (Discord ids are strings; other providers may use numbers). */
+function scalar(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }

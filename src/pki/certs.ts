@@ -9,7 +9,6 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -42,7 +41,7 @@ export interface CreateCaOptions {
 }
 
 export async function createCertificateAuthority(options: CreateCaOptions): Promise<CertificateAuthority> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
   const now = Date.now();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(true, 0, true),
@@ -79,11 +78,11 @@ export async function loadCertificateAuthority(ca: CertificateAuthority): Promis
     certPem: ca.certPem,
     async issue(hostnames, validDays = 30) {
       if (hostnames.length === 0) throw new Error('a leaf certificate needs at least one hostname');
-      const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
       const now = Date.now();
       const cert = await x509.X509CertificateGenerator.create({
         serialNumber: serial(),
-        subject: `CN=${escapeDn(hostnames[0]!)}`,
+        subject: `CN=${escapeDn(hostnames[0])}`,
         issuer: caCert.subject,
         notBefore: new Date(now - DAY),
         notAfter: new Date(now + validDays * DAY),
@@ -136,7 +135,7 @@ async function exportKeyPem(key: CryptoKey): Promise<string> {
 function serial(): string {
   // Positive 128-bit serial (top bit cleared), as RFC 5280 §4.1.2.2 asks for.
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
+  bytes[0] = bytes[0] & 0x7f;
   return bytes.toString('hex');
 }
 

@@ -62,7 +62,7 @@ export async function getProvider(name: string, options: ProviderOptions = {}): 
   }
   if (base !== undefined && override !== undefined) return overridden(name, bundledFile, base, userFile, override);
   const file = base !== undefined ? bundledFile : userFile;
-  const data = (base ?? override) as unknown;
+  const data = (base ?? override);
   check(file, problemsOf(data));
   return finish(name, data, base !== undefined ? 'bundled' : 'custom', [file]);
 }

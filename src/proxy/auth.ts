@@ -23,7 +23,7 @@ export function createProxyCredentials(password = randomBytes(24).toString('base
       if (!header) return false;
       const match = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
       if (!match) return false;
-      return timingSafeEqual(digest(Buffer.from(match[1]!, 'base64').toString('utf8')), expected);
+      return timingSafeEqual(digest(Buffer.from(match[1], 'base64').toString('utf8')), expected);
     },
   };
 }

@@ -241,7 +241,7 @@ export class UpstreamAttempt implements ConnectionUser {
     let out = `HTTP/1.1${head.statusLine.slice(8)}\r\n`;
     const raw = head.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      if (isHopByHop(raw[i]!.toLowerCase(), head.connectionTokens)) continue;
+      if (isHopByHop(raw[i].toLowerCase(), head.connectionTokens)) continue;
       out += `${raw[i]}: ${raw[i + 1]}\r\n`;
     }
     if (close && head.status >= 200) out += 'Connection: close\r\n';

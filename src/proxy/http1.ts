@@ -133,20 +133,20 @@ export class HeadReader {
 /** Parses a request head (the bytes before CRLFCRLF, as latin1). Throws HttpParseError. */
 export function parseRequestHead(head: string): RequestHead {
   const lines = splitLines(head, 400);
-  const match = REQUEST_LINE.exec(lines[0]!);
+  const match = REQUEST_LINE.exec(lines[0]);
   if (!match) {
-    if (/ HTTP\/\d+\.\d+$/.test(lines[0]!) && !/ HTTP\/1\.[01]$/.test(lines[0]!)) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are supported inside the tunnel');
+    if (/ HTTP\/\d+\.\d+$/.test(lines[0]) && !/ HTTP\/1\.[01]$/.test(lines[0])) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are supported inside the tunnel');
     throw new HttpParseError(400, 'malformed request line');
   }
   const minor = match[3] === '1' ? 1 : 0;
-  if (!(match[1] === 'CONNECT' ? AUTHORITY_TARGET : TARGET).test(match[2]!)) throw new HttpParseError(400, 'malformed request target');
+  if (!(match[1] === 'CONNECT' ? AUTHORITY_TARGET : TARGET).test(match[2])) throw new HttpParseError(400, 'malformed request target');
   const fields = parseFields(lines, 400);
   let host: string | undefined;
   let hosts = 0;
   let expect: string | undefined;
   let upgrade: string | undefined;
   for (let i = 0; i < fields.raw.length; i += 2) {
-    const name = fields.raw[i]!;
+    const name = fields.raw[i];
     if (name.length === 4 && name.toLowerCase() === 'host') {
       hosts++;
       host = fields.raw[i + 1];
@@ -169,13 +169,13 @@ export function parseRequestHead(head: string): RequestHead {
   }
   const tokens = fields.connectionTokens;
   const keepAlive = minor === 1 ? !tokens?.has('close') : false;
-  return { method: match[1]!, target: match[2]!, minor, rawHeaders: fields.raw, framing, host, expectContinue, upgrade, keepAlive, connectionTokens: tokens };
+  return { method: match[1], target: match[2], minor, rawHeaders: fields.raw, framing, host, expectContinue, upgrade, keepAlive, connectionTokens: tokens };
 }
 
 /** Parses a response head (as latin1). `method` is the request's: HEAD responses have no body. Throws HttpParseError (status 502). */
 export function parseResponseHead(head: string, method: string): ResponseHead {
   const lines = splitLines(head, 502);
-  const statusLine = lines[0]!;
+  const statusLine = lines[0];
   const match = STATUS_LINE.exec(statusLine);
   if (!match) throw new HttpParseError(502, 'malformed status line');
   const status = Number(match[2]);
@@ -226,7 +226,7 @@ function parseFields(lines: string[], status: number): Fields {
   let connectionTokens: Set<string> | undefined;
   let keepAliveHint: string | undefined;
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
+    const line = lines[i];
     const first = line.charCodeAt(0);
     // RFC 9112 §5.2: obs-fold (a line starting with SP or HTAB) is refused.
     if (first === 0x20 || first === 0x09) throw new HttpParseError(status, 'folded header line (obs-fold)');
@@ -388,7 +388,7 @@ class ChunkedFramer implements BodyFramer {
           continue;
         }
         case Chunk.Size: {
-          const c = chunk[i]!;
+          const c = chunk[i];
           const digit = hexValue(c);
           if (digit !== -1) {
             if (++this.digits > 13) throw this.error('chunk size too large');
@@ -404,7 +404,7 @@ class ChunkedFramer implements BodyFramer {
           break;
         }
         case Chunk.Extension: {
-          const c = chunk[i]!;
+          const c = chunk[i];
           if (c === 0x0d) {
             if (!CHUNK_EXTENSIONS.test(this.extension)) throw this.error('malformed chunk extension');
             this.state = Chunk.SizeLf;
@@ -427,7 +427,7 @@ class ChunkedFramer implements BodyFramer {
           this.state = Chunk.Size;
           break;
         case Chunk.TrailerStart: {
-          const c = chunk[i]!;
+          const c = chunk[i];
           if (c === 0x0d) this.state = Chunk.FinalLf;
           else if (c === 0x20 || c === 0x09) throw this.error('folded trailer line (obs-fold)');
           else if (!TOKEN_BYTE[c]) throw this.error('malformed trailer line');
@@ -436,14 +436,14 @@ class ChunkedFramer implements BodyFramer {
         }
         case Chunk.TrailerName: {
           // RFC 9110 §5.1: a field name is a token, followed by the colon with no whitespace.
-          const c = chunk[i]!;
+          const c = chunk[i];
           if (c === 0x3a) this.state = Chunk.Trailer;
           else if (!TOKEN_BYTE[c]) throw this.error('malformed trailer line');
           if (++this.trailerBytes > MAX_HEAD_BYTES) throw this.error('trailer section too large');
           break;
         }
         case Chunk.Trailer: {
-          const c = chunk[i]!;
+          const c = chunk[i];
           if (c === 0x0d) this.state = Chunk.TrailerLf;
           else if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.error('control character in a trailer line');
           if (++this.trailerBytes > MAX_HEAD_BYTES) throw this.error('trailer section too large');

@@ -174,7 +174,7 @@ class Tunnel {
       if (text === undefined) return;
       head = parseRequestHead(text);
     } catch (err) {
-      return this.refuseMalformed(err as HttpParseError);
+      return this.refuseMalformed(err);
     }
     const rule = this.authority.rule;
     const ex: Exchange = {
@@ -321,7 +321,7 @@ class Tunnel {
       // A held 401 to a request that carried keygate's credential: one refresh, one replay.
       const held = outcome;
       const decision = ex.decision as Extract<Decision, { credential: unknown }>;
-      this.options.tokens
+      void this.options.tokens
         .onUnauthorized(rule.provider, decision.credential.connection, ex.token!)
         .catch(() => undefined)
         .then((next) => {
@@ -384,7 +384,7 @@ class Tunnel {
   }
 
   /** A request keygate cannot parse: 400 (or 417, 431, 505), and the connection closes. */
-  private refuseMalformed(err: HttpParseError): void {
+  private refuseMalformed(err: unknown): void {
     if (!(err instanceof HttpParseError)) throw err;
     this.closing = true;
     this.client.end(errorResponse(err.status, 'keygate_bad_request', `malformed HTTP request: ${err.message}`, true));

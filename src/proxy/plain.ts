@@ -64,7 +64,7 @@ const UPSTREAM_TIMEOUT_MS = 300_000;
 
 /** An HTTP/1.0 request may come without Host: the one from its absolute-form target is added. */
 function withHost(raw: string[], host: string): string[] {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') return raw;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'host') return raw;
   return ['Host', host, ...raw];
 }
 
@@ -72,9 +72,9 @@ function withHost(raw: string[], host: string): string[] {
 function endToEnd(raw: string[]): string[] {
   const tokens = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'connection') for (const t of raw[i + 1]!.split(',')) tokens.add(t.trim().toLowerCase());
+    if (raw[i].toLowerCase() === 'connection') for (const t of raw[i + 1].split(',')) tokens.add(t.trim().toLowerCase());
   }
   const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (!isHopByHop(raw[i]!.toLowerCase(), tokens)) out.push(raw[i]!, raw[i + 1]!);
+  for (let i = 0; i < raw.length; i += 2) if (!isHopByHop(raw[i].toLowerCase(), tokens)) out.push(raw[i], raw[i + 1]);
   return out;
 }

@@ -120,8 +120,8 @@ export class InjectionRule {
     }
     let found: Decision | undefined;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      const value = rawHeaders[i + 1]!;
+      const name = rawHeaders[i];
+      const value = rawHeaders[i + 1];
       if (name.length === this.headerLower.length && name.toLowerCase() === this.headerLower) {
         if (found) return { action: 'refuse', reason: `the request has more than one ${this.header} header` };
         found = this.decideHeader(value, i + 1);
@@ -170,7 +170,7 @@ export function boundTo(credential: RunCredential, host: string | undefined, tar
   const bound = credential.bound;
   if (!bound) return true;
   if (host === undefined || !bound.hosts.includes(host.toLowerCase())) return false;
-  const path = target.split('?', 1)[0]!;
+  const path = target.split('?', 1)[0];
   if (!path.startsWith(bound.pathPrefix)) return false;
   return !/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i.test(path);
 }

@@ -38,7 +38,7 @@ function bypass(host: string, port: number): boolean {
     if (entry === '*') return true;
     const match = /^(.*?)(?::(\d+))?$/.exec(entry.toLowerCase())!;
     if (match[2] && Number(match[2]) !== port) return false;
-    const domain = match[1]!.replace(/^\*?\./, '').replace(/^\[|\]$/g, '');
+    const domain = match[1].replace(/^\*?\./, '').replace(/^\[|\]$/g, '');
     return name === domain || name.endsWith(`.${domain}`);
   });
 }
@@ -110,8 +110,8 @@ if (proxy) {
   };
   const request = https.request;
   const get = https.get;
-  https.request = ((...args: unknown[]) => (request as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args))) as typeof https.request;
-  https.get = ((...args: unknown[]) => (get as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args))) as typeof https.get;
+  https.request = ((...args: unknown[]) => (request as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args)));
+  https.get = ((...args: unknown[]) => (get as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args)));
 }
 
 // Trust: keygate's CA joins contexts that use the default roots, read once, on the first one.
@@ -124,7 +124,7 @@ if (caPath) {
     if (options?.ca === undefined) {
       try {
         caPem ??= fs.readFileSync(caPath, 'utf8');
-        (context as unknown as { context: { addCACert(pem: string): void } }).context.addCACert(caPem);
+        (context).context.addCACert(caPem);
       } catch (err) {
         process.stderr.write(`keygate: could not add keygate's CA to this process's TLS trust (${(err as Error).message})\n`);
       }
@@ -144,7 +144,7 @@ type AgentClass = typeof import('undici').EnvHttpProxyAgent;
 
 function envHttpProxyAgentClass(): AgentClass {
   const main = require.resolve('undici');
-  const loading = require.cache[main] && !require.cache[main]!.loaded;
+  const loading = require.cache[main] && !require.cache[main].loaded;
   if (!loading) return (require(main) as typeof import('undici')).EnvHttpProxyAgent;
   // We are inside undici's own first load: the child imported this very copy, whose global.js reads
   // the dispatcher while its exports are half built. Take the class from its module instead; its

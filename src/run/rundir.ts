@@ -27,7 +27,7 @@ export interface RunDir {
   dir: string;
   base: string;
   /** Synchronous so it also works from an 'exit' handler. */
-  remove(): void;
+  remove: () => void;
 }
 
 export async function createRunDir(home: string, env: NodeJS.ProcessEnv): Promise<RunDir> {

@@ -23,7 +23,7 @@ export interface RunFiles {
   caCertPath: string;
   /** The user's wgetrc (if any) plus `ca_certificate = <bundle>`, for $WGETRC. */
   wgetrcPath: string;
-  remove(): void;
+  remove: () => void;
 }
 
 export async function writeRunFiles(caCertPem: string, inherited: NodeJS.ProcessEnv, home: string): Promise<RunFiles> {
@@ -36,7 +36,7 @@ export async function writeRunFiles(caCertPem: string, inherited: NodeJS.Process
   const system = await readIfExists(SYSTEM_BUNDLE);
   if (system) parts.add(system.trim());
   for (const name of INHERITED_CA_VARIABLES) {
-    const text = inherited[name] ? await readIfExists(inherited[name]!) : undefined;
+    const text = inherited[name] ? await readIfExists(inherited[name]) : undefined;
     if (text?.includes('-----BEGIN CERTIFICATE-----')) parts.add(text.trim());
   }
   parts.add(caCertPem.trim());

@@ -45,7 +45,7 @@ export const UNSANDBOXED_EXPOSURE = 'the command can read KEYGATE_HOME (the vaul
 
 export function planLaunch(options: PlanOptions): LaunchPlan {
   const [name, ...args] = options.command;
-  const direct = (notice?: string): LaunchPlan => ({ sandboxed: false, file: name!, args, extraFds: [], hidden: [], notice, release: () => undefined });
+  const direct = (notice?: string): LaunchPlan => ({ sandboxed: false, file: name, args, extraFds: [], hidden: [], notice, release: () => undefined });
   if (options.mode === 'off') return direct();
   const probe = probeSandbox(options.env);
   if (!probe.ok) {
@@ -55,9 +55,9 @@ export function planLaunch(options: PlanOptions): LaunchPlan {
   const cwd = options.cwd ?? process.cwd();
   // Resolved here, not by bwrap, so a missing command gets keygate's own message (and exit 1), and
   // nothing ever falls back to running outside the sandbox.
-  const resolved = findExecutable(name!, options.env.PATH ?? DEFAULT_PATH, cwd);
+  const resolved = findExecutable(name, options.env.PATH ?? DEFAULT_PATH, cwd);
   if (!resolved) {
-    const found = name!.includes('/') && fs.existsSync(path.resolve(cwd, name!));
+    const found = name.includes('/') && fs.existsSync(path.resolve(cwd, name));
     throw found
       ? new KeygateError(`cannot execute ${name}`, { hint: 'check that it is executable' })
       : new KeygateError(`command not found: ${name}`, { hint: 'check the name and your PATH' });

@@ -65,18 +65,18 @@ async function moveConnection(source: Store, destination: Store, provider: strin
   const to = destination.location;
   // 1. freeze
   const frozen = await source.update(provider, connection, (current) => {
-    if (!current) return UNCHANGED as typeof UNCHANGED;
+    if (!current) return UNCHANGED;
     if (current.moving && current.moving.to !== to) {
       throw new VaultError(`${provider}/${connection} is being moved to ${current.moving.to}, not ${to}`, {
         hint: `finish that move first: \`keygate store migrate --to ${current.moving.to}\``,
       });
     }
-    return current.moving ? (UNCHANGED as typeof UNCHANGED) : { ...current, moving: { to, at: now().toISOString() } };
+    return current.moving ? (UNCHANGED) : { ...current, moving: { to, at: now().toISOString() } };
   });
   if (!frozen) return false;
   // 2. copy
   await destination.update(provider, connection, (current) => {
-    if (current?.migrated_from?.from === source.location) return UNCHANGED as typeof UNCHANGED; // an interrupted run's copy
+    if (current?.migrated_from?.from === source.location) return UNCHANGED; // an interrupted run's copy
     if (current && current.tokens.refresh_token !== frozen.tokens.refresh_token) {
       throw new VaultError(`${provider}/${connection} already exists in ${to} with other tokens; it was left frozen in ${source.location}`, {
         hint: `remove one of the two: \`keygate logout ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}\` with that store in use, then run the migration again`,
@@ -86,6 +86,6 @@ async function moveConnection(source: Store, destination: Store, provider: strin
     return { ...record, migrated_from: { from: source.location, at: now().toISOString() } } satisfies ConnectionRecord;
   });
   // 3. remove
-  await source.update(provider, connection, (current) => (current?.moving?.to === to ? undefined : (UNCHANGED as typeof UNCHANGED)));
+  await source.update(provider, connection, (current) => (current?.moving?.to === to ? undefined : (UNCHANGED)));
   return true;
 }

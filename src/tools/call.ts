@@ -167,7 +167,7 @@ async function result(provider: ProviderDefinition, tool: Tool, response: Outbou
     if (!/^image\//i.test(contentType)) {
       throw new ProviderRequestError(`${tool.name}: ${provider.display_name} answered ${contentType || 'no content type'} where an image was expected`, { hint: 'try again later' });
     }
-    return { kind: 'image', status: response.statusCode, bytes: await response.body.bytes(), contentType: contentType.split(';')[0]!.trim() };
+    return { kind: 'image', status: response.statusCode, bytes: await response.body.bytes(), contentType: contentType.split(';')[0].trim() };
   }
   const text = await response.body.text();
   if (text === '') return { kind: 'json', status: response.statusCode, body: null };

@@ -54,7 +54,7 @@ function normalize(provider: ProviderDefinition, name: string, d: ToolDefinition
   const where = `${provider.files.at(-1) ?? provider.name}: $.tools.${name}`;
   const bad = (field: string, message: string) => new ProviderError(`${where}${field} ${message}`, { hint: `fix the tool in the provider file` });
   if (!TOOL_NAME.test(name)) throw bad('', 'is not a valid tool name (use lowercase letters, digits and _; at most 64)');
-  const placeholders = [...d.path.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  const placeholders = [...d.path.matchAll(PLACEHOLDER)].map((m) => m[1]);
   const required = d.parameters?.required ?? [];
   const parameters: Record<string, Parameter> = {};
   for (const [param, schema] of Object.entries(d.parameters?.properties ?? {})) {

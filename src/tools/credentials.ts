@@ -27,7 +27,6 @@ export interface CredentialContext {
 }
 
 export async function selectCredential(ctx: CredentialContext, requirement: Requirement): Promise<ToolCredential> {
-  const { provider, tool } = ctx;
   switch (requirement.auth) {
     case 'none':
       return { kind: 'none' };

@@ -66,7 +66,7 @@ export function validateInput(tool: Tool, input: unknown): ToolInput {
   }
   for (const key of tool.required) {
     if (values[key] === undefined) {
-      throw problem(tool, `parameter \`${key}\` is required (${expected(tool.parameters[key]!)})`);
+      throw problem(tool, `parameter \`${key}\` is required (${expected(tool.parameters[key])})`);
     }
   }
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
@@ -160,13 +160,13 @@ export function nearest(key: string, names: string[]): string | undefined {
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
+    let diagonal = row[0];
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const above = row[j];
+      row[j] = Math.min(above + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
       diagonal = above;
     }
   }
-  return row[b.length]!;
+  return row[b.length];
 }

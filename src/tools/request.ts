@@ -11,7 +11,7 @@ export function toolUrl(provider: ProviderDefinition, tool: Tool, input: ToolInp
     const value = input[name];
     if (schema.in !== 'query' || value === undefined) continue;
     // Discord takes lists as comma-separated values (e.g. sku_ids) and booleans as true/false.
-    query.set(name, Array.isArray(value) ? value.map(String).join(',') : String(value));
+    query.set(name, Array.isArray(value) ? value.map(scalarText).join(',') : scalarText(value));
   }
   const search = query.toString();
   return `${provider.api.base_url.replace(/\/$/, '')}${path}${search ? `?${search}` : ''}`;
@@ -22,7 +22,7 @@ export function toolUrl(provider: ProviderDefinition, tool: Tool, input: ToolInp
  * the call (with the user's token) to a different endpoint than the tool names.
  */
 function pathSegment(tool: Tool, name: string, value: unknown): string {
-  const text = String(value ?? '');
+  const text = value === undefined ? '' : scalarText(value);
   if (text === '' || text === '.' || text === '..') {
     throw new UsageError(`${tool.name}: parameter \`${name}\` cannot be \`${text}\` (it goes in the URL path)`, {
       hint: `see \`keygate tools describe ${tool.provider} ${tool.name}\``,
@@ -38,4 +38,9 @@ export function pathIds(tool: Tool, input: ToolInput): string {
     .filter(([, schema]) => schema.in === 'path')
     .map(([name]) => `${name} ${String(input[name])}`)
     .join(', ');
+}
+
+/** A validated parameter value (string, number or boolean) as text; objects never reach here. */
+function scalarText(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 }

@@ -43,7 +43,7 @@ export function splitClient(credentials: ClientCredentials): Split<{ client_id: 
 }
 
 export function joinClient(meta: Json, secret: Json): ClientCredentials {
-  return redacted({ client_id: String(meta.client_id), ...secret } as ClientCredentials, Object.keys(secret));
+  return redacted({ client_id: String(meta.client_id), ...secret }, Object.keys(secret));
 }
 
 /** Parse decrypted JSON. The parser's message would quote the plaintext, so it is not kept as cause. */

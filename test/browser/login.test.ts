@@ -40,7 +40,7 @@ beforeAll(async () => {
       if (banner.includes('export DISCORD_CLIENT_SECRET=')) resolve();
     });
   });
-  emulatorEnv = Object.fromEntries([...banner.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  emulatorEnv = Object.fromEntries([...banner.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
   origin = /^Discord emulator on (https:\/\/127\.0\.0\.1:\d+),/m.exec(banner)![1]!;
   browser = await launchChromium({ trustSpki: await serverSpki(Number(new URL(origin).port)) });
 }, 60_000);
@@ -117,7 +117,7 @@ async function newPage(): Promise<Page> {
 
 describe('in Chromium', () => {
   it('the whole login: keygate opens the URL, consent is clicked, the callback page shows success, the CLI prints Connected', async () => {
-    const port = ports[0]!;
+    const port = ports[0];
     const login = startLogin(port);
     const url = await login.opened();
     expect(url.startsWith(`${origin}/oauth2/authorize?`), `${url} vs ${origin}`).toBe(true);
@@ -143,7 +143,7 @@ describe('in Chromium', () => {
   }, 90_000);
 
   it('a denied consent: Cancel, the callback page says so, the CLI exits 1', async () => {
-    const port = ports[1]!;
+    const port = ports[1];
     const login = startLogin(port);
     const page = await newPage();
     await expectConsentPage(page, await goto(page, await login.opened()), ['identify', 'email', 'guilds', 'connections']);
@@ -165,7 +165,7 @@ describe('in Chromium', () => {
   }, 90_000);
 
   it('the /auth/setup form: client ID and secret typed in, on to consent, then connected', async () => {
-    const port = ports[2]!;
+    const port = ports[2];
     const { DISCORD_CLIENT_ID: clientId, DISCORD_CLIENT_SECRET: clientSecret } = emulatorEnv;
     const login = startLogin(port, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });
     const url = await login.opened();
@@ -179,8 +179,8 @@ describe('in Chromium', () => {
     );
     expect(await page.locator('h1').innerText()).toBe('Discord app credentials');
     expect(await page.locator('body').innerText()).toContain("keygate needs your Discord app's OAuth2 client ID and secret");
-    await page.getByLabel('Client ID').fill(clientId!);
-    await page.getByLabel('Client secret').fill(clientSecret!);
+    await page.getByLabel('Client ID').fill(clientId);
+    await page.getByLabel('Client secret').fill(clientSecret);
     expect(await page.getByLabel('Client secret').getAttribute('type')).toBe('password');
     await page.screenshot({ path: path.join(shots, 'setup.png') });
 

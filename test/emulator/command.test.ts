@@ -48,7 +48,7 @@ describe('keygate emulator', () => {
       '',
       `or run: eval "$(keygate emulator --dir ${dir} --env)"`,
     ]);
-    const connectTo = lines[7]!.split('=')[1]!;
+    const connectTo = lines[7].split('=')[1];
     const dispatcher = createDispatcher({ env: { KEYGATE_CONNECT_TO: connectTo }, ca: [await fs.readFile(path.join(dir, 'ca.pem'), 'utf8')] });
     const minted = await request('https://discord.com/__emulator/tokens', { method: 'POST', dispatcher });
     expect(((await minted.body.json()) as { expires_in: number }).expires_in).toBe(90);
@@ -113,7 +113,7 @@ describe('keygate emulator', () => {
     const stop = new AbortController();
     const running = main({}, io, stop.signal);
     const caLine = await until(() => io.out.join('').split('\n').find((l) => l.startsWith('export NODE_EXTRA_CA_CERTS=')));
-    const caPath = caLine.split('=')[1]!;
+    const caPath = caLine.split('=')[1];
     expect(await fs.readFile(caPath, 'utf8')).toContain('BEGIN CERTIFICATE');
     stop.abort();
     await running;

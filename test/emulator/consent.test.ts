@@ -39,7 +39,7 @@ describe('the consent page', () => {
     expect(text).toContain('<h1 id="app">Keygate Demo</h1>');
     expect(text).toContain('Signed in as <b id="user">alice</b>');
     for (const scope of ['identify', 'guilds', 'email']) {
-      expect(text).toContain(`<b>${scope}</b><br><span class="muted">${meanings[scope]!.replace(/'/g, '&#39;')}</span>`);
+      expect(text).toContain(`<b>${scope}</b><br><span class="muted">${meanings[scope].replace(/'/g, '&#39;')}</span>`);
     }
     expect(text).toContain(`redirected outside of Discord to: <span id="redirect">${DEMO_REDIRECT_URI}</span>`);
     expect(text).toMatch(/<button class="cancel" name="decision" value="cancel">Cancel<\/button>/);

@@ -103,10 +103,10 @@ describe('the request log', () => {
       'POST /api/oauth2/token 200',
       'GET /api/v10/users/@me 200',
     ]);
-    expect(log[0]!.tokenId).toBeNull();
-    expect(log[1]!.tokenId).toMatch(/^tok_\d+$/);
-    expect(log[2]!.tokenId).toBe(log[1]!.tokenId);
-    expect(Date.parse(log[0]!.time)).toBeGreaterThan(Date.now() - 60_000);
+    expect(log[0].tokenId).toBeNull();
+    expect(log[1].tokenId).toMatch(/^tok_\d+$/);
+    expect(log[2].tokenId).toBe(log[1].tokenId);
+    expect(Date.parse(log[0].time)).toBeGreaterThan(Date.now() - 60_000);
     const text = JSON.stringify(log);
     expect(text).not.toContain(fresh.access_token);
     expect(text).not.toContain(fresh.refresh_token);

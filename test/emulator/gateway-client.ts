@@ -28,7 +28,7 @@ export function connectGateway(emulator: Emulator, options: { host?: string; que
   const host = options.host ?? 'gateway.discord.gg';
   const ws = new WebSocket(`wss://${host}/${options.query ?? '?v=10&encoding=json'}`, {
     createConnection: () => tls.connect({ host: '127.0.0.1', port: emulator.port, servername: host, ca: [emulator.caCertPem] }),
-  } as WebSocket.ClientOptions);
+  });
   const queue: GatewayPayload[] = [];
   const waiters: Array<(p: GatewayPayload) => void> = [];
   const frames: Buffer[] = [];

@@ -107,8 +107,8 @@ describe('gateway', () => {
     expect(await client.next()).toMatchObject({ t: 'READY' });
     expect(client.frames.length).toBeGreaterThanOrEqual(2);
     // The first frame starts the zlib stream (header 0x78); later ones continue it without a header.
-    expect(client.frames[0]![0]).toBe(0x78);
-    expect(client.frames[1]![0]).not.toBe(0x78);
+    expect(client.frames[0][0]).toBe(0x78);
+    expect(client.frames[1][0]).not.toBe(0x78);
     client.ws.close(1000);
   });
 

@@ -140,7 +140,7 @@ describe('the CA directory', () => {
     try {
       const cas = new Set(emulators.map((e) => e.caCertPem));
       expect(cas.size).toBe(1);
-      expect(await fs.readFile(path.join(dir, 'ca.pem'), 'utf8')).toBe(emulators[0]!.caCertPem);
+      expect(await fs.readFile(path.join(dir, 'ca.pem'), 'utf8')).toBe(emulators[0].caCertPem);
       expect((await fs.readdir(dir)).sort()).toEqual(['ca-key.pem', 'ca.pem']); // no temp files left
     } finally {
       await Promise.all(emulators.map((e) => e.stop()));

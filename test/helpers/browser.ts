@@ -41,7 +41,7 @@ export function urlWatcher(): { onStdout: (chunk: string) => void; url: Promise<
     onStdout(chunk) {
       buffer += chunk;
       const match = /(https:\/\/\S+\/oauth2\/authorize\?\S+)/.exec(buffer);
-      if (match) resolve(match[1]!);
+      if (match) resolve(match[1]);
     },
     url,
   };

@@ -32,7 +32,7 @@ export function postgresBinDir(): string {
     if (fromPath.status === 0 && fs.existsSync(path.join(fromPath.stdout.trim(), 'initdb'))) return fromPath.stdout.trim();
     throw new Error('PostgreSQL server binaries not found: install them (Debian: apt-get install postgresql) or set KEYGATE_TEST_PG_BIN to their directory');
   }
-  return path.join(root, versions[0]!, 'bin');
+  return path.join(root, versions[0], 'bin');
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -46,7 +46,7 @@ async function pgExec(bin: string, args: string[]): Promise<string> {
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${bin} ${args.join(' ')} failed: ${e.stderr || e.message}`);
+    throw new Error(`${bin} ${args.join(' ')} failed: ${e.stderr || e.message}`, { cause: err });
   }
 }
 
@@ -87,7 +87,7 @@ export async function startPostgres(): Promise<Postgres> {
   } catch (err) {
     const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-2000) : '';
     fs.rmSync(base, { recursive: true, force: true });
-    throw new Error(`${(err as Error).message}\n${log}`);
+    throw new Error(`${(err as Error).message}\n${log}`, { cause: err });
   }
   return pg;
 }

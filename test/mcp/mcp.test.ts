@@ -112,7 +112,7 @@ describe('keygate mcp', () => {
     expect(result.isError, text(result)).toBeFalsy();
     const [image] = result.content as Content[];
     expect(image).toMatchObject({ type: 'image', mimeType: 'image/png' });
-    expect(Buffer.from(image!.data!, 'base64').subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(Buffer.from(image.data!, 'base64').subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   });
 
   it('a missing scope is an error result with the login command, and sends nothing upstream', async () => {

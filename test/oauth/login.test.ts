@@ -230,7 +230,7 @@ describe('keygate login', () => {
       onStdout(chunk) {
         printed += chunk;
         const match = /(http:\/\/127\.0\.0\.1:\d+\/auth\/setup\?state=\S+)/.exec(printed);
-        if (match) setupSeen(match[1]!);
+        if (match) setupSeen(match[1]);
       },
     });
     const setup = await setupUrl;

@@ -147,7 +147,7 @@ describe('a new provider from JSON alone', () => {
     expect(after.invalidGrants - before.invalidGrants).toBe(0);
     const seen = emulator.controls.requestLog().slice(logStart).filter((e) => e.path === '/api/v10/users/@me');
     expect(seen.map((e) => e.status)).toEqual([200, 200]);
-    expect(seen[1]!.tokenId).not.toBe(loginToken); // after the expiry: the refreshed token
+    expect(seen[1].tokenId).not.toBe(loginToken); // after the expiry: the refreshed token
     expect((await runCli(['get', name, '--field', 'refreshed_at'], { env })).stdout.trim()).not.toBe('');
 
     const log = JSON.parse((await runCli(['log', '--json'], { env })).stdout);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, TOKEN, credentials, exchange, removeTempDirs, startHarness } from '../fixtures/proxy-harness.js';
 
 afterAll(removeTempDirs);
-const placeholder = credentials[0]!.placeholder;
+const placeholder = credentials[0].placeholder;
 
 /** Opens an intercepted tunnel to discord.com and its TLS session. */
 async function tunnel(h: Harness): Promise<tls.TLSSocket> {
@@ -96,7 +96,7 @@ describe('requests keygate forwards', () => {
     expect(response.indexOf('n=2')).toBeLessThan(response.indexOf('n=3'));
     const seen = h.upstream.requests.slice(-3);
     expect(seen.map((r) => r.url)).toEqual(['/api/v10/users/@me?n=1', '/api/v10/__echo?n=2', '/api/v10/users/@me?n=3']);
-    expect(seen[1]!.body.toString()).toBe('hello');
+    expect(seen[1].body.toString()).toBe('hello');
     expect(seen.every((r) => r.rawHeaders.includes(`Bearer ${TOKEN}`))).toBe(true);
   });
 
@@ -234,7 +234,7 @@ describe('responses keygate relays', () => {
     secure.write('GET /api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\n\r\n');
     const { text } = await readUntil(secure, (t) => t.endsWith('\r\n\r\n') && t.includes('X-Checksum'));
     const [headText] = text.split('\r\n\r\n');
-    expect(text.slice(headText!.length + 4)).toBe(body);
+    expect(text.slice(headText.length + 4)).toBe(body);
     // The server's connection fields are hop-by-hop: the client gets keygate's, not the server's.
     expect(headText).not.toMatch(/keep-alive/i);
     expect(headText).toContain('X-Upstream: 1');

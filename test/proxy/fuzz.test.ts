@@ -95,7 +95,7 @@ function decode(body: Buffer, chunked: boolean): string {
   let at = 0;
   for (;;) {
     const lineEnd = body.indexOf('\r\n', at);
-    const size = Number.parseInt(body.toString('latin1', at, lineEnd).split(';')[0]!, 16);
+    const size = Number.parseInt(body.toString('latin1', at, lineEnd).split(';')[0], 16);
     if (size === 0) return out;
     out += body.toString('latin1', lineEnd + 2, lineEnd + 2 + size);
     at = lineEnd + 2 + size + 2;

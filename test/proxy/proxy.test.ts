@@ -58,7 +58,7 @@ describe('intercepted provider host', () => {
     // undici writes Host and Content-Length itself (lower-case names, same values) and its own
     // `connection: keep-alive`: connection management is hop-by-hop (RFC 9110 §7.6.1).
     const managed = new Set(['host', 'content-length', 'connection']);
-    const endToEnd = seen.rawHeaders.filter((_, i, all) => !managed.has(all[i - (i % 2)]!.toLowerCase()));
+    const endToEnd = seen.rawHeaders.filter((_, i, all) => !managed.has(all[i - (i % 2)].toLowerCase()));
     expect(endToEnd).toEqual([
       'X-Custom-Case', 'MiXeD  spaced',
       'authorization', `Bearer ${TOKEN}`,
@@ -241,7 +241,7 @@ describe('other hosts', () => {
       expect(secure.getPeerX509Certificate()!.issuer).toContain('keygate test upstream CA');
       const response = await exchange(secure, `GET /x HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${defaultCredential.placeholder}\r\nConnection: close\r\n\r\n`);
       expect(response).toMatch(/^HTTP\/1\.1 200/);
-      expect(header(other.requests[0]!, 'authorization')).toEqual([`Bearer ${defaultCredential.placeholder}`]);
+      expect(header(other.requests[0], 'authorization')).toEqual([`Bearer ${defaultCredential.placeholder}`]);
       expect(JSON.stringify(other.requests)).not.toContain(TOKEN);
     } finally {
       await other.close();
@@ -258,7 +258,7 @@ describe('other hosts', () => {
           `Authorization: Bearer ${defaultCredential.placeholder}\r\nConnection: close\r\n\r\n`,
       );
       expect(response).toMatch(/^HTTP\/1\.1 200/);
-      const seen = other.requests[0]!;
+      const seen = other.requests[0];
       expect(seen.url).toBe('/p?q=1');
       expect(header(seen, 'authorization')).toEqual([`Bearer ${defaultCredential.placeholder}`]);
       expect(header(seen, 'proxy-authorization')).toEqual([]);

@@ -10,7 +10,7 @@ import { type Harness, TOKEN, credentials, exchange, removeTempDirs, startHarnes
 import { testCa } from '../fixtures/servers.js';
 
 afterAll(removeTempDirs);
-const placeholder = credentials[0]!.placeholder;
+const placeholder = credentials[0].placeholder;
 
 interface WsUpstream {
   port: number;

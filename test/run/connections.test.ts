@@ -30,7 +30,7 @@ describe('selecting credentials', () => {
     const vault = fakeVault([record('discord', 'default', 'expired'), record('discord', 'work')]);
     const { credentials, secretValues } = await selectCredentials({ vault, providers });
     expect(credentials.map((c) => [c.provider, c.connection, c.envName])).toEqual([['discord', 'default', 'DISCORD_ACCESS_TOKEN']]);
-    expect(credentials[0]!.placeholder).toMatch(/^kgph_discord_default_[0-9a-f]{32}$/);
+    expect(credentials[0].placeholder).toMatch(/^kgph_discord_default_[0-9a-f]{32}$/);
     expect(secretValues).toEqual(['at-default-SECRET', 'rt-default-SECRET']);
   });
 
@@ -45,7 +45,7 @@ describe('selecting credentials', () => {
     const vault = fakeVault([record('discord', 'default')]);
     const a = await selectCredentials({ vault, providers });
     const b = await selectCredentials({ vault, providers });
-    expect(a.credentials[0]!.placeholder).not.toBe(b.credentials[0]!.placeholder);
+    expect(a.credentials[0].placeholder).not.toBe(b.credentials[0].placeholder);
   });
 
   it('refuses with exit 3 and a login hint when there is no credential', async () => {

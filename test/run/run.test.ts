@@ -117,8 +117,8 @@ describe('real clients under keygate run', () => {
       expect(res.stderr).not.toMatch(/Warning|DEP0/);
       const placeholder = res.stdout.trim();
       expect(placeholder).toMatch(/^kgph_discord_default_[0-9a-f]{32}$/);
-      expect(header(tunnelled.requests[0]!, 'authorization')).toEqual([`Bearer ${placeholder}`]);
-      expect(header(plain.requests[0]!, 'authorization')).toEqual([`Bearer ${placeholder}`]);
+      expect(header(tunnelled.requests[0], 'authorization')).toEqual([`Bearer ${placeholder}`]);
+      expect(header(plain.requests[0], 'authorization')).toEqual([`Bearer ${placeholder}`]);
       const seen = JSON.stringify([tunnelled.requests, plain.requests]);
       for (const secret of secrets) expect(seen).not.toContain(secret);
     } finally {
@@ -156,7 +156,7 @@ describe('the child', () => {
     for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO']) expect(childEnv[name]).toMatch(/ca-bundle\.pem$/);
     expect(childEnv.KEYGATE_CA_CERT).toMatch(/keygate-ca\.pem$/);
     expect(childEnv.WGETRC).toMatch(/wgetrc$/);
-    expect(fs.existsSync(childEnv.SSL_CERT_FILE!)).toBe(false); // removed on exit
+    expect(fs.existsSync(childEnv.SSL_CERT_FILE)).toBe(false); // removed on exit
   });
 
   it('passes exit codes through, 128+signal when the child is killed', async () => {
@@ -181,10 +181,10 @@ describe('the child', () => {
       });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     await waitFor('\n');
-    const [, , bundle] = stdout.split('\n')[0]!.split(' ');
+    const [, , bundle] = stdout.split('\n')[0].split(' ');
     expect(processesWith(marker)).toHaveLength(1);
     // While the run lives: a bundle of the system roots and keygate's CA.
-    const bundleText = fs.readFileSync(bundle!, 'utf8');
+    const bundleText = fs.readFileSync(bundle, 'utf8');
     expect(bundleText).toContain(fs.readFileSync(path.join(home, 'proxy', 'ca.pem'), 'utf8').trim());
     expect(bundleText.split('BEGIN CERTIFICATE').length).toBeGreaterThan(100);
     for (const signal of ['SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGINT', 'SIGQUIT'] as const) {
@@ -195,7 +195,7 @@ describe('the child', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(42);
     expect(stdout).toContain('got SIGTERM');
-    expect(fs.existsSync(path.dirname(bundle!))).toBe(false);
+    expect(fs.existsSync(path.dirname(bundle))).toBe(false);
     expect(processesWith(marker)).toEqual([]);
   });
 
@@ -205,14 +205,14 @@ describe('the child', () => {
     const command = [process.execPath, bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')].map((a) => `'${a}'`).join(' ');
     const term = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
-    term.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    term.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     await new Promise<void>((resolve) => {
       const check = () => out.includes('ready') && resolve();
-      term.stdout!.on('data', check);
+      term.stdout.on('data', check);
     });
-    term.stdin!.write('\x03');
+    term.stdin.write('\x03');
     const code = await new Promise<number | null>((resolve) => term.once('exit', resolve));
-    term.stdin!.end();
+    term.stdin.end();
     expect(out).toContain('SIGINT x1');
     expect(out).not.toContain('SIGINT x2');
     expect(code).toBe(0);
@@ -221,8 +221,8 @@ describe('the child', () => {
   it('a SIGINT sent to keygate alone (no terminal) is forwarded to the child', async () => {
     const child = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    await new Promise<void>((resolve) => child.stdout!.on('data', () => out.includes('ready') && resolve()));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('ready') && resolve()));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(out).toContain('SIGINT x1');

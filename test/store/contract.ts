@@ -95,7 +95,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const { open } = await harness.fresh();
       const stores = await Promise.all([open(), open(), open(), open()]);
       try {
-        await stores[0]!.write(withToken(sampleRecord('discord', 'race'), '0'));
+        await stores[0].write(withToken(sampleRecord('discord', 'race'), '0'));
         await Promise.all(
           stores.map(async (store) => {
             for (let i = 0; i < 10; i++) {
@@ -106,7 +106,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
             }
           }),
         );
-        expect((await stores[0]!.read('discord', 'race'))?.tokens.access_token).toBe('40');
+        expect((await stores[0].read('discord', 'race'))?.tokens.access_token).toBe('40');
       } finally {
         await Promise.all(stores.map((s) => s.close()));
       }

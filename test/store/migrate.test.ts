@@ -162,13 +162,12 @@ describe('store migrate, interrupted and raced', () => {
     // Another process refreshing in a loop through the guarded store, as `run` does.
     const other = await openStore({ home, env: filesEnv, stderr: quiet, keychain: null });
     let accepted = 'rt-0';
-    let refused = 0;
     let stop = false;
     const refresher = (async () => {
       for (let n = 1; !stop; n++) {
         try {
           const stored = await other.update('discord', 'default', async (c) => {
-            if (!c) return UNCHANGED as typeof UNCHANGED; // moved away: nothing to refresh here
+            if (!c) return UNCHANGED; // moved away: nothing to refresh here
             await new Promise((resolve) => setTimeout(resolve, 5)); // a refresh's network call
             return rotate(c, n);
           });
@@ -176,7 +175,6 @@ describe('store migrate, interrupted and raced', () => {
           accepted = stored.tokens.refresh_token!;
         } catch (err) {
           if (!(err instanceof VaultError) || !/being moved/.test(err.message)) throw err;
-          refused++;
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }

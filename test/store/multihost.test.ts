@@ -61,7 +61,7 @@ async function raceAcrossExpiries(hosts: string[], extra: NodeJS.ProcessEnv, pre
   const env = (home: string) => session.envFor(home, extra);
   const { controls } = session.emulator;
   try {
-    const login = await session.login(hosts[0]!, [], undefined, extra);
+    const login = await session.login(hosts[0], [], undefined, extra);
     expect(login.code, login.stderr).toBe(0);
     prepare();
     const before = controls.counters();
@@ -69,7 +69,7 @@ async function raceAcrossExpiries(hosts: string[], extra: NodeJS.ProcessEnv, pre
     const signals = tempHome('keygate-race-');
     const stop = path.join(signals, 'stop');
     const ready = hosts.map((_, i) => path.join(signals, `ready-${i}`));
-    const runs = Promise.all(hosts.map((home, i) => runCli(['run', '--', process.execPath, client, stop, ready[i]!], { env: env(home), timeoutMs: 240_000 })));
+    const runs = Promise.all(hosts.map((home, i) => runCli(['run', '--', process.execPath, client, stop, ready[i]], { env: env(home), timeoutMs: 240_000 })));
     // Once every host serves, expire every token; stop 2 s after the 3rd refresh (or after 60 s, when
     // refreshes stall: the test then fails on the count).
     const refreshes = () => controls.counters().refreshes - before.refreshes;
@@ -119,7 +119,7 @@ describe(`${HOSTS} hosts racing across 3 expiries of one connection`, () => {
     const hosts = Array.from({ length: HOSTS }, () => tempHome('keygate-host-'));
     const env = (home: string) => session.envFor(home);
     const race = await raceAcrossExpiries(hosts, {}, () => {
-      for (const home of hosts.slice(1)) fs.cpSync(path.join(hosts[0]!, 'vault'), path.join(home, 'vault'), { recursive: true });
+      for (const home of hosts.slice(1)) fs.cpSync(path.join(hosts[0], 'vault'), path.join(home, 'vault'), { recursive: true });
     });
     expect(race.invalidGrants).toBeGreaterThan(0);
     expect(race.statuses.filter((s) => s !== 200).length).toBeGreaterThan(0);

@@ -64,7 +64,7 @@ describe('the database crashing', () => {
       const listed = await store.list();
       expect(listed.map((e) => e.error?.message)).toEqual([undefined, undefined, undefined]);
       for (const entry of listed) {
-        const acked = results.reduce((sum, r) => sum + r.acked[entry.connection]!, 0);
+        const acked = results.reduce((sum, r) => sum + r.acked[entry.connection], 0);
         const value = Number(entry.record!.tokens.access_token);
         expect(entry.record!.tokens.refresh_token).toBe(entry.record!.tokens.access_token); // not torn
         // Every acknowledged write is there; a write whose commit reached the server just before the

@@ -74,7 +74,7 @@ describe('keygate vault reset', () => {
 
     const reset = await runCli(['vault', 'reset', '--yes'], { env });
     expect(reset.code, reset.stderr).toBe(0);
-    const aside = /aside in (\S+) \(/.exec(reset.stdout)![1]!;
+    const aside = /aside in (\S+) \(/.exec(reset.stdout)![1];
     expect(reset.stdout).toBe(
       `Set the old vault aside in ${aside} (nothing was deleted; remove it yourself once you are sure).\nA fresh vault is created on next use.\n` +
         'Log in again (client credentials come from the environment or a prompt):\n  keygate login discord\n  keygate login discord --connection work\n',

@@ -64,8 +64,8 @@ describe('tampering is detected', () => {
     const at = text.indexOf('"ciphertext": "') + '"ciphertext": "'.length + 5;
     // Replace it with the next character of the base64 alphabet: always valid base64, always different.
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-    const flipped = alphabet[(alphabet.indexOf(text[at]!) + 1) % alphabet.length]!;
-    expect(alphabet.indexOf(text[at]!)).toBeGreaterThanOrEqual(0);
+    const flipped = alphabet[(alphabet.indexOf(text[at]) + 1) % alphabet.length];
+    expect(alphabet.indexOf(text[at])).toBeGreaterThanOrEqual(0);
     await fs.writeFile(file('discord', 'work'), text.slice(0, at) + flipped + text.slice(at + 1));
     const err = await failure(vault.read('discord', 'work'));
     expect(err.message).toMatch(/record discord\/work failed authentication \(tampered or wrong key\)/);
@@ -88,7 +88,7 @@ describe('tampering is detected', () => {
     let caught = 0;
     for (let i = 0; i < original.length; i += 7) {
       const copy = Buffer.from(original);
-      copy[i] = copy[i]! ^ 0x01;
+      copy[i] = copy[i] ^ 0x01;
       await fs.writeFile(file('discord', 'work'), copy);
       const result = await vault.read('discord', 'work').then(
         (r) => r,

@@ -28,10 +28,10 @@ export class Database {
     readonly location: string,
   ) {}
 
-  query: Query = async (text, values) => {
+  query: Query = async <R extends QueryResultRow>(text: string, values?: unknown[]) => {
     const pool = await this.connect();
     try {
-      return (await pool.query(text, values)).rows;
+      return (await pool.query<R>(text, values)).rows;
     } catch (err) {
       throw this.translate(err);
     }
@@ -52,10 +52,10 @@ export class Database {
     // the next query on it fails and the transaction is abandoned.
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
-    const query: Query = async (text, values) => {
+    const query: Query = async <R extends QueryResultRow>(text: string, values?: unknown[]) => {
       if (broken) throw this.translate(broken);
       try {
-        return (await client.query(text, values)).rows;
+        return (await client.query<R>(text, values)).rows;
       } catch (err) {
         broken = err;
         throw this.translate(err);

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { VaultError } from '../../errors.js';
-import { isSealed, KEY_BYTES, type Sealed } from '../../vault/envelope.js';
+import { isSealed, KEY_BYTES } from '../../vault/envelope.js';
 import { deriveKey, isScryptParams, newScryptParams, type ScryptParams } from '../../vault/passphrase.js';
 import type { KeyBackend } from '../../vault/types.js';
 import { keyMatches, makeCheck } from '../../vault/vault-config.js';
@@ -78,7 +78,7 @@ export class SharedKeys {
       throw new VaultError(`the key check of the shared store ${this.db.location} is damaged`, { hint: 'restore the keygate_config table from a backup' });
     }
     const key = backend === 'passphrase' ? await deriveKey(this.passphrase(), row.scrypt as ScryptParams) : await this.keyFile(false);
-    if (!keyMatches(key, row.key_check as Sealed)) {
+    if (!keyMatches(key, row.key_check)) {
       throw new VaultError(`${label(backend)} does not hold the master key of the shared store ${this.db.location}; nothing was read or written`, {
         hint: backend === 'passphrase' ? 'set KEYGATE_PASSPHRASE to the passphrase the store was created with' : 'copy the key file the store was created with to this host',
       });

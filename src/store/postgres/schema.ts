@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 // pg_advisory_xact_lock(namespace, key): this namespace is keygate's; key 0 is the schema.
 export const LOCK_NAMESPACE = 0x6b67; // "kg"

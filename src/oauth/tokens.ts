@@ -20,11 +20,12 @@ export interface TokenResponse {
 export class OAuthError extends ProviderRequestError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** The OAuth `error` value (`invalid_grant`, ...); `code` is keygate's own, `provider_request`. */
+    readonly oauthError: string,
     readonly description: string | undefined,
     endpoint: string,
   ) {
-    super(`${endpoint} refused the request: ${code}${description ? ` (${description})` : ''}`, { hint: hintFor(code) });
+    super(`${endpoint} refused the request: ${oauthError}${description ? ` (${description})` : ''}`, { hint: hintFor(oauthError) });
   }
 }
 

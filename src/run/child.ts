@@ -10,7 +10,7 @@
 //   The run's temp dir is removed by the next `keygate run`.
 // A terminal's Ctrl-C signals the whole foreground process group, so the child receives SIGINT
 // from the terminal and once more from keygate; runtimes treat the two as one interrupt.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { KeygateError } from '../errors.js';
 
@@ -20,6 +20,15 @@ export interface ChildOptions {
   env: NodeJS.ProcessEnv;
   /** Called once the child is running (tests, --verbose). */
   onSpawn?: (pid: number) => void;
+  /** Given the child as soon as it is spawned (the library hands it to its caller). */
+  onChild?: (child: ChildProcess) => void;
+  /** Default `inherit`; `pipe` gives the caller the child's streams (library). */
+  stdio?: 'inherit' | 'pipe';
+  /**
+   * Forward keygate's signals to the child (default true: the CLI). A library caller says false:
+   * listening for SIGINT would take Ctrl-C's default exit away from the host process.
+   */
+  forwardSignals?: boolean;
 }
 
 /** Runs `command` to completion and resolves with its exit code. */
@@ -27,11 +36,11 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
   const [file, ...args] = command;
   if (!file) return Promise.reject(new KeygateError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' }));
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'inherit', env: options.env });
+    const child = spawn(file, args, { stdio: options.stdio ?? 'inherit', env: options.env });
     const forward = (signal: NodeJS.Signals) => () => {
       child.kill(signal);
     };
-    const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);
+    const handlers = (options.forwardSignals === false ? [] : FORWARDED_SIGNALS).map((signal) => [signal, forward(signal)] as const);
     const killOnExit = () => child.kill('SIGTERM');
     const cleanup = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
@@ -44,6 +53,7 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
     child.once('spawn', () => {
       spawned = true;
       options.onSpawn?.(child.pid!);
+      options.onChild?.(child);
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       // After the spawn, an error only means a signal could not be delivered: the child is gone or going.

@@ -12,7 +12,7 @@ import { RequestLog, type RequestLogEntry, formatLogEntry } from '../proxy/log.j
 import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
 import type { Vault } from '../vault/types.js';
-import { runChild } from './child.js';
+import { type ChildOptions, runChild } from './child.js';
 import { type SelectedCredential, selectCredentials } from './connections.js';
 import { type TokenAccess, staticTokenAccess } from './credentials.js';
 import { NESTED_MARKER, buildChildEnv } from './env.js';
@@ -41,6 +41,8 @@ export interface RunOptions {
   /** Extra CAs trusted for upstream TLS (in-process tests); a child-process run uses NODE_EXTRA_CA_CERTS. */
   upstreamCa?: string[];
   onSpawn?: (pid: number) => void;
+  /** Passed to runChild: the child itself, its stdio, and whether keygate's signals reach it. */
+  child?: Pick<ChildOptions, 'onChild' | 'stdio' | 'forwardSignals'>;
 }
 
 /** Runs the command behind the proxy and resolves with its exit code. */
@@ -104,7 +106,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
       warn(`proxy on 127.0.0.1:${proxy.port}; CA ${ca.certPath}`);
       for (const rule of rules) warn(rule.explain());
     }
-    return await runChild(options.command, { env, onSpawn: options.onSpawn });
+    return await runChild(options.command, { env, onSpawn: options.onSpawn, ...options.child });
   } finally {
     await proxy.close();
     await log.close();

@@ -10,6 +10,8 @@ export const ExitCode = {
   notConnected: 3,
   provider: 4,
   credential: 5,
+  /** Ctrl-C at a prompt: 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -65,6 +67,11 @@ export class ProviderError extends KeygateError {
 export class CredentialError extends KeygateError {
   override readonly code = 'credential';
   override readonly exitCode = ExitCode.credential;
+}
+
+/** The user pressed Ctrl-C at a prompt. Printed as nothing: they know. Exit 130. */
+export class InterruptedError extends KeygateError {
+  override readonly exitCode = ExitCode.interrupted;
 }
 
 /** The vault cannot be read or written safely (tampering, unknown format, key problems). Exit 1. */

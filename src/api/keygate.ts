@@ -1,7 +1,9 @@
 // openKeygate(): the library over one KEYGATE_HOME. The CLI's commands are clients of this same
 // object (src/commands/*), so each operation has one implementation.
 import { ConnectionNotFoundError, CredentialError } from '../errors.js';
-import { describeMeta, loginHint } from '../connection/describe.js';
+import { describeMeta } from '../connection/describe.js';
+import { fixHint } from '../connection/hints.js';
+import { describeUnreadable } from '../connection/unreadable.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Tool } from '../tools/catalogue.js';
 import type { ListedConnection } from '../vault/types.js';
@@ -87,7 +89,7 @@ export class Keygate {
     const definition = await ctx(this).provider(provider);
     const entry = (await (await ctx(this).store()).list()).find((e) => e.provider === definition.name && e.connection === connection);
     if (!entry) {
-      return { provider: definition.name, connection, kind: 'user', status: 'not_connected', healthy: false, detail: 'not connected', scopes: [], checked_live: false };
+      return { provider: definition.name, connection, kind: 'user', status: 'not_connected', healthy: false, hint: fixHint(definition.name, connection, 'not_connected'), detail: 'not connected', scopes: [], checked_live: false };
     }
     return health(ctx(this), definition, entry);
   }
@@ -101,7 +103,7 @@ export class Keygate {
     const only = filter.provider ? (await c.provider(filter.provider)).name : undefined;
     const entries = (await (await c.store()).list()).filter((e) => (!only || e.provider === only) && (!filter.connection || e.connection === filter.connection));
     if (entries.length === 0) {
-      if (only && filter.connection) throw new ConnectionNotFoundError(`${only}/${filter.connection} is not connected`, { hint: loginHint(only, filter.connection) });
+      if (only && filter.connection) throw new ConnectionNotFoundError(`${only}/${filter.connection} is not connected`, { hint: fixHint(only, filter.connection, 'not_connected') });
       if (only || filter.connection) throw new ConnectionNotFoundError('no connections match', { hint: 'see `keygate list`' });
     }
     const results: ConnectionStatus[] = [];
@@ -197,14 +199,15 @@ function ctx(keygate: Keygate): Context {
 }
 
 function listed(entry: ListedConnection): Connection | UnreadableConnection {
-  if (!entry.record) return { provider: entry.provider, connection: entry.connection, status: 'unreadable', error: entry.error.message };
+  if (!entry.record) return describeUnreadable(entry.provider, entry.connection, entry.error);
   const { access_token: _a, refresh_token, ...tokens } = entry.record.tokens;
   return describeMeta({ ...entry.record, tokens: { ...tokens, has_refresh_token: Boolean(refresh_token) } });
 }
 
 async function health(c: Context, provider: ProviderDefinition, entry: ListedConnection): Promise<ConnectionStatus> {
   if (entry.error) {
-    return { provider: entry.provider, connection: entry.connection, kind: 'user', status: 'expired', healthy: false, detail: entry.error.message, scopes: [], checked_live: false };
+    const unreadable = describeUnreadable(entry.provider, entry.connection, entry.error);
+    return { ...unreadable, kind: 'user', healthy: false, detail: unreadable.error, scopes: [], checked_live: false };
   }
   const { checkHealth } = await import('../lifecycle/health.js');
   return checkHealth(await c.store(), provider, entry.connection);
@@ -233,12 +236,11 @@ export async function revealToken(keygate: Keygate, provider: string, connection
   const definition = await c.provider(provider);
   const store = await c.store();
   const ref = `${definition.name}/${connection}`;
-  const conn = connection === 'default' ? '' : ` --connection ${connection}`;
-  if (!(await store.peek(definition.name, connection))) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${definition.name}${conn}\`` });
+  if (!(await store.peek(definition.name, connection))) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: fixHint(definition.name, connection, 'not_connected') });
   const { freshRecord } = await import('../lifecycle/index.js');
   const record = await freshRecord(store, definition, connection);
   if (record.status !== 'connected') {
-    throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, { hint: `run \`keygate login ${definition.name} --force${conn}\`` });
+    throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, { hint: fixHint(definition.name, connection, record.status, record.kind ?? 'user') });
   }
   const value = record.tokens[field];
   if (value === undefined) throw new ConnectionNotFoundError(`${ref} has no ${field}`, { hint: 'the provider did not issue one' });

@@ -21,20 +21,17 @@ export interface KeygateOptions {
   stderr?: (text: string) => void;
 }
 
-/** The status values of a connection, as `keygate status` and `keygate get --field status` print them. */
-export type StatusValue = 'connected' | 'expired' | 'revoked' | 'not_connected';
+/**
+ * The status values of a connection, as `keygate status` and `keygate get --field status` print
+ * them; `unreadable` is a record keygate cannot open (tampered, or written under a lost key).
+ */
+export type StatusValue = 'connected' | 'expired' | 'revoked' | 'not_connected' | 'unreadable';
 
 /** A stored connection without its secrets (what `keygate get --json` prints). */
 export type Connection = ConnectionFields;
 
-/** A stored connection that could not be read (tampered, or written by a newer keygate). */
-export interface UnreadableConnection {
-  provider: string;
-  connection: string;
-  status: 'unreadable';
-  /** Why it could not be read. */
-  error: string;
-}
+/** A stored connection that could not be read (tampered, or written by a newer keygate), with `error` saying why and `hint` what to do. */
+export type { UnreadableConnection } from '../connection/unreadable.js';
 
 /** Where the connections live (what `keygate list --json` prints as `vault`). */
 export interface StoreInfo {

@@ -1,5 +1,6 @@
 // keygate get <provider> [--connection] [--field] [--json] [--reveal]
 import { revealToken } from '../api/keygate.js';
+import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, UsageError } from '../errors.js';
 import { describeInstallations, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
@@ -33,7 +34,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   }
   if (!fields) {
     throw new ConnectionNotFoundError(`${providerName}/${options.connection} is not connected`, {
-      hint: `run \`keygate login ${providerName}${options.connection === 'default' ? '' : ` --connection ${options.connection}`}\``,
+      hint: fixHint(providerName, options.connection, 'not_connected'),
     });
   }
   if (options.field) {
@@ -41,7 +42,9 @@ export async function main(providerName: string, options: GetOptions, io: Comman
     return;
   }
   if (options.json) {
-    io.stdout(`${JSON.stringify(fields, null, 2)}\n`);
+    // `get` reads the clear, authenticated-on-open metadata without decrypting the record (that is
+    // what keeps `--field status` fast), so it says what it did not check; `keygate status` checks.
+    io.stdout(`${JSON.stringify({ ...fields, verified: false, verified_by: 'keygate status' }, null, 2)}\n`);
     return;
   }
   const width = Math.max(...Object.keys(fields).map((k) => k.length));

@@ -14,7 +14,7 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
     return;
   }
   const rows = connections.map((c) => {
-    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', c.error];
+    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', `${c.error}; ${c.hint}`];
     if (c.kind === 'bot') {
       // A bot has no scopes; where it is installed is what tells bots apart.
       const servers = c.installations?.length ? `servers: ${c.installations.map((i) => i.guild_name).join(', ')}` : 'not installed (keygate install)';

@@ -1,6 +1,5 @@
-// keygate status [provider] [--connection] [--json]: live health; exit 5 if any is expired/revoked.
+// keygate status [provider] [--connection] [--json]: live health; exit 5 if any is expired/revoked/unreadable.
 import { ExitCode } from '../errors.js';
-import { loginHint } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
 import { withKeygate } from './keygate.js';
@@ -22,7 +21,7 @@ export async function main(providerName: string | undefined, options: { connecti
     r.status,
     r.account_name ?? '-',
     r.status !== 'connected' ? '-' : r.kind === 'bot' ? 'never (bot)' : `expires ${relativeTime(r.expires_at)}`,
-    r.healthy ? r.detail : `${r.detail}; ${loginHint(r.provider, r.connection, true, r.kind)}`,
+    r.healthy || !r.hint ? r.detail : `${r.detail}; ${r.hint}`,
   ]);
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'EXPIRY', 'DETAIL'], rows));
   return code;

@@ -1,5 +1,6 @@
 // How the proxy gets the tokens it injects. The proxy only knows this interface; the refresh-aware
 // implementation lives in src/lifecycle (createTokenAccess), `staticTokenAccess` is the plain one.
+import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError } from '../errors.js';
 import type { Vault } from '../vault/types.js';
 
@@ -20,7 +21,7 @@ export function staticTokenAccess(vault: Pick<Vault, 'read'>): TokenAccess {
       if (!token) {
         token = vault.read(provider, connection).then((record) => {
           if (!record) {
-            throw new ConnectionNotFoundError(`${key} is not connected`, { hint: `run \`keygate login ${provider} --connection ${connection}\`` });
+            throw new ConnectionNotFoundError(`${key} is not connected`, { hint: fixHint(provider, connection, 'not_connected') });
           }
           return record.tokens.access_token;
         });

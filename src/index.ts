@@ -30,6 +30,7 @@ export {
   ConnectionNotFoundError,
   ProviderError,
   CredentialError,
+  InterruptedError,
   VaultError,
   StoreUnavailableError,
   ProviderRequestError,

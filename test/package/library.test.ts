@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CLIENT_ID } from '../../src/emulator/fixtures.js';
+import { ExitCode } from '../../src/errors.js';
 import { repoRoot, runCli, tempHome } from '../helpers/cli.js';
 import { freePort } from '../helpers/browser.js';
 import { startSession, type Session } from '../helpers/session.js';
@@ -59,7 +60,7 @@ describe('keygate as a library, from the packed tarball', () => {
     const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', probe], { cwd: project });
     const result = JSON.parse(stdout) as { exports: string[]; deep: string };
     expect(result.exports).toEqual(
-      ['ConnectionNotFoundError', 'CredentialError', 'ExitCode', 'Keygate', 'KeygateError', 'ProviderError', 'ProviderRequestError', 'StoreUnavailableError', 'UsageError', 'VaultError', 'formatError', 'openKeygate'].sort(),
+      ['ConnectionNotFoundError', 'CredentialError', 'ExitCode', 'InterruptedError', 'Keygate', 'KeygateError', 'ProviderError', 'ProviderRequestError', 'StoreUnavailableError', 'UsageError', 'VaultError', 'formatError', 'openKeygate'].sort(),
     );
     expect(result.deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(fs.existsSync(path.join(project, 'node_modules/keygate/dist/index.d.ts'))).toBe(true);
@@ -127,11 +128,12 @@ describe('keygate as a library, from the packed tarball', () => {
       { name: 'ConnectionNotFoundError', code: 'not_connected', exitCode: 3, keygateError: true },
       { name: 'ProviderError', code: 'provider', exitCode: 4, keygateError: true },
       { name: 'CredentialError', code: 'credential', exitCode: 5, keygateError: true },
+      { name: 'InterruptedError', code: 'interrupted', exitCode: 130, keygateError: true },
       { name: 'VaultError', code: 'vault', exitCode: 1, keygateError: true },
       { name: 'StoreUnavailableError', code: 'store_unavailable', exitCode: 1, keygateError: true },
       { name: 'ProviderRequestError', code: 'provider_request', exitCode: 1, keygateError: true },
     ]);
-    expect(report.exitCodes).toEqual({ ok: 0, error: 1, usage: 2, notConnected: 3, provider: 4, credential: 5 });
+    expect(report.exitCodes).toEqual({ ...ExitCode });
     // No secret on the library's stderr either.
     expect(stderr).not.toContain(report.token);
   }, 120_000);

@@ -5,6 +5,7 @@ import {
   ConnectionNotFoundError,
   CredentialError,
   ExitCode,
+  InterruptedError,
   Keygate,
   KeygateError,
   ProviderError,
@@ -103,7 +104,7 @@ const errors = {
   provider: await failure(() => keygate.status('nosuchprovider')),
   relogin: await failure(() => keygate.login('discord', { port })),
 };
-const classes = [UsageError, ConnectionNotFoundError, ProviderError, CredentialError, VaultError, StoreUnavailableError, ProviderRequestError].map((C) => {
+const classes = [UsageError, ConnectionNotFoundError, ProviderError, CredentialError, InterruptedError, VaultError, StoreUnavailableError, ProviderRequestError].map((C) => {
   const errorOptions: ErrorOptions = { hint: 'do something' };
   const e = new C('example', errorOptions);
   return { name: e.name, code: e.code, exitCode: e.exitCode, keygateError: e instanceof KeygateError };

@@ -1,6 +1,7 @@
 // Login for apps that show the link themselves: the authorization URL comes back as soon as the
 // callback server listens, and the stored connection is a promise the app awaits.
 import { KeygateError, UsageError } from '../errors.js';
+import { setting } from '../config/index.js';
 import { describeMeta } from '../connection/describe.js';
 import { login as oauthLogin } from '../oauth/login.js';
 import type { ConnectionRecord } from '../vault/types.js';
@@ -12,6 +13,9 @@ export async function startLogin(ctx: Context, providerName: string, options: Lo
   if (options.scopes !== undefined && options.forTools !== undefined) {
     throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
   }
+  // Settings first (`keygate config`, KEYGATE_LOGIN_PORT, ...): a bad one is a usage error before any file is read.
+  const port = options.port ?? setting('login.port', { env: ctx.env, home: ctx.home });
+  const timeoutSeconds = options.timeoutSeconds ?? setting('login.timeout', { env: ctx.env, home: ctx.home });
   const provider = await ctx.provider(providerName);
   let scopes = options.scopes;
   if (options.forTools !== undefined) {
@@ -22,11 +26,10 @@ export async function startLogin(ctx: Context, providerName: string, options: Lo
   }
   let shown: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => (shown = resolve));
-  const timeoutSeconds = options.timeoutSeconds ?? 300;
   const done = oauthLogin(provider, await ctx.store(), {
     connection: options.connection ?? 'default',
     scopes,
-    port: options.port ?? 7998,
+    port,
     timeoutSeconds,
     force: options.force,
     env: ctx.env,

@@ -2,6 +2,7 @@
 // src/run/, with the child handed back as soon as it is spawned.
 import type { ChildProcess } from 'node:child_process';
 import { KeygateError, UsageError } from '../errors.js';
+import { setting } from '../config/index.js';
 import { createTokenAccess } from '../lifecycle/index.js';
 import { loadProviderCatalog } from '../provider/index.js';
 import { parseConnectionArgs } from '../run/connections.js';
@@ -14,6 +15,8 @@ export async function startRun(ctx: Context, command: string, args: readonly str
   if (options.sandbox === 'require') {
     throw new UsageError('this keygate cannot sandbox the command yet', { hint: "use sandbox: 'auto' or 'off'" });
   }
+  // A bad setting is a usage error now, not a failure inside the proxy at the first refresh.
+  setting('refresh.margin', { env: ctx.env, home: ctx.home });
   const { providers, broken } = await loadProviderCatalog({ home: ctx.home });
   // A broken provider file stops the run only when that provider was asked for by name.
   for (const ref of refs) {

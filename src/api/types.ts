@@ -59,13 +59,13 @@ export interface LoginOptions {
   scopes?: string[];
   /** Request exactly the scopes these tools need (plus what names the account). Not with `scopes`. */
   forTools?: string[];
-  /** Port of the loopback callback server; the redirect URI registered with the provider names it. Default 7998. */
+  /** Port of the loopback callback server; the redirect URI registered with the provider names it. Default: the `login.port` setting (7998). */
   port?: number;
-  /** How long to wait for the browser. Default 300. */
+  /** How long to wait for the browser, in seconds. Default: the `login.timeout` setting (300). */
   timeoutSeconds?: number;
   /** Replace a connection that is already connected. */
   force?: boolean;
-  /** Open the URL in a browser (the `BROWSER` command, else the system opener). Default false. */
+  /** Open the URL in a browser (the `BROWSER` command, else the system opener). Default false, whatever the `login.open_browser` setting says: the app shows the link. */
   openBrowser?: boolean;
   /** Ask for missing client credentials on the terminal. Default false (they come from `env` or the store). */
   interactive?: boolean;

@@ -23,7 +23,7 @@ const hostEnv = (home: string, extra: NodeJS.ProcessEnv = {}) =>
 const FETCH_ME = `const r = await fetch('https://discord.com/api/v10/users/@me'); console.log(r.status, JSON.stringify(process.env));`;
 
 describe('every command on a postgres:// store', () => {
-  it('login on one host; list, get, status, run and logout on another', async () => {
+  it('login on one host; list, get, status, run, call, tools and logout on another', async () => {
     const hostA = tempHome();
     const hostB = tempHome();
     const login = await session.login(hostA, [], undefined, { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'fleet passphrase', KEYGATE_KEY_BACKEND: undefined });
@@ -60,6 +60,13 @@ describe('every command on a postgres:// store', () => {
     expect(run.stdout).not.toContain('hunter2');
     expect(run.stdout).not.toContain('fleet passphrase');
     expect(run.stdout).not.toContain(reveal.stdout.trim());
+
+    const call = await runCli(['call', 'discord', 'get_my_user'], { env });
+    expect(call.code, call.stderr).toBe(0);
+    expect(JSON.parse(call.stdout)).toMatchObject({ username: json.account_name });
+    const tools = await runCli(['tools', 'list', 'discord', '--json'], { env });
+    expect(tools.code, tools.stderr).toBe(0);
+    expect(JSON.parse(tools.stdout).connections).toEqual([expect.objectContaining({ connection: 'default', status: 'connected' })]);
 
     const logout = await runCli(['logout', 'discord'], { env });
     expect(logout.code, logout.stderr).toBe(0);

@@ -11,8 +11,11 @@ export interface KeygateOptions {
   home?: string;
   /**
    * keygate's environment. It is read for `KEYGATE_HOME`, `KEYGATE_STORE`, `KEYGATE_PASSPHRASE`,
-   * `KEYGATE_KEY_BACKEND`, `KEYGATE_CONNECT_TO` and `<PROVIDER>_CLIENT_ID` / `_CLIENT_SECRET`, and
-   * it is the base of a `run` child's environment (minus keygate's own secrets). Default: `process.env`.
+   * `KEYGATE_KEY_BACKEND`, settings (`KEYGATE_LOGIN_PORT`, ...) and `<PROVIDER>_CLIENT_ID` /
+   * `_CLIENT_SECRET`, and it is the base of a `run` child's environment (minus keygate's own
+   * secrets) and of its proxy's routing. keygate's own outbound calls (token exchange, refresh,
+   * status checks, tools) follow the process's `KEYGATE_CONNECT_TO` and `NODE_EXTRA_CA_CERTS`, as
+   * the CLI's do. Default: `process.env`.
    */
   env?: NodeJS.ProcessEnv;
   /** Where connections are kept: `files` (the vault under `home`) or a `postgres://` URL. Default: `KEYGATE_STORE`, else `files`. */

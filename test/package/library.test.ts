@@ -77,7 +77,11 @@ describe('keygate as a library, from the packed tarball', () => {
     const home = tempHome();
     const port = await freePort();
     session.emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
-    const env = session.envFor(home, { CONSUMER_LOGIN_PORT: String(port) });
+    // A BROWSER command that leaves a mark: the library must not run it, since the app shows the link.
+    const marker = path.join(home, 'browser-was-opened');
+    const browser = path.join(home, 'browser.sh');
+    fs.writeFileSync(browser, `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+    const env = session.envFor(home, { CONSUMER_LOGIN_PORT: String(port), BROWSER: browser, DISPLAY: ':0' });
     let stdout = '';
     let approved: Promise<void> | undefined;
     const consumer = exec(process.execPath, [path.join(project, 'out', 'consumer.js')], { cwd: project, env, timeout: 90_000 });
@@ -93,6 +97,7 @@ describe('keygate as a library, from the packed tarball', () => {
     expect(report.version).toBe('0.1.0');
     expect(report.home).toBe(home);
     expect(report.beforeStatus).toBe('not_connected');
+    expect(fs.existsSync(marker)).toBe(false);
     expect(report.loggedIn).toMatchObject({ provider: 'discord', connection: 'default', status: 'connected', account_name: 'alice', missing_scopes: [] });
     expect(report.connections).toHaveLength(1);
     expect(report.one).toMatchObject({ status: 'connected', scopes: 'identify email guilds connections' });

@@ -170,6 +170,8 @@ provider: it is fast, but a tampered record still shows its stored status
     .option('--connection <provider/name>', 'use this connection (repeatable); default: the default connection of each connected provider', collect)
     .option('--verbose', 'print each proxied provider request to stderr')
     .option('--allow-nested', 'allow running inside another keygate run')
+    .option('--sandbox', 'require the sandbox: fail if it cannot be made')
+    .option('--no-sandbox', 'run the command without the sandbox (it can then read the vault and keygate itself)')
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -184,6 +186,10 @@ Authorization with the real token: "Bearer <user token>", "Bot <bot token>"
 no Authorization header gets the only credential of the run, else the
 default user connection's, else it is refused. Other hosts are tunnelled
 untouched.
+
+On Linux the command runs in a bubblewrap sandbox: the files, the network and
+the terminal are as usual, but KEYGATE_HOME, keygate's own process and the
+keychain are out of its reach. Without bwrap, run says so in one line.
 
 Example:
   keygate run -- python agent.py
@@ -292,6 +298,11 @@ Examples:
     .argument('<name>', 'name of the new provider (the file name)')
     .option('--force', 'replace an existing file')
     .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.init })), name, options));
+  providers
+    .command('trust')
+    .description("approve the provider file's API hosts and path prefix for its connections (shows the change)")
+    .argument('<name>', 'provider name')
+    .action((name) => dispatch(() => import('./commands/providers-trust.js'), name));
 
   const config = program
     .command('config')

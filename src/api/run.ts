@@ -1,7 +1,7 @@
 // `run` for the library and the CLI alike: the credentials, the proxy and the child's environment of
 // src/run/, with the child handed back as soon as it is spawned.
 import type { ChildProcess } from 'node:child_process';
-import { KeygateError, UsageError } from '../errors.js';
+import { KeygateError } from '../errors.js';
 import { setting } from '../config/index.js';
 import { createTokenAccess } from '../lifecycle/index.js';
 import { loadProviderCatalog } from '../provider/index.js';
@@ -12,11 +12,9 @@ import type { RunOptions, RunningCommand } from './types.js';
 
 export async function startRun(ctx: Context, command: string, args: readonly string[], options: RunOptions = {}): Promise<RunningCommand> {
   const refs = parseConnectionArgs(options.connections ?? []); // usage errors before any file is touched
-  if (options.sandbox === 'require') {
-    throw new UsageError('this keygate cannot sandbox the command yet', { hint: "use sandbox: 'auto' or 'off'" });
-  }
   // A bad setting is a usage error now, not a failure inside the proxy at the first refresh.
   setting('refresh.margin', { env: ctx.env, home: ctx.home });
+  const sandbox = options.sandbox ?? setting('run.sandbox', { env: ctx.env, home: ctx.home });
   const { providers, broken } = await loadProviderCatalog({ home: ctx.home });
   // A broken provider file stops the run only when that provider was asked for by name.
   for (const ref of refs) {
@@ -36,6 +34,7 @@ export async function startRun(ctx: Context, command: string, args: readonly str
     connections: options.connections,
     verbose: options.verbose,
     allowNested: options.allowNested,
+    sandbox,
     tokens: createTokenAccess(store, providers, { warn: (line) => ctx.stderr(`${line}\n`) }),
     stderr: ctx.stderr,
     child: { onChild: spawned, stdio: options.stdio, forwardSignals: options.forwardSignals ?? false },

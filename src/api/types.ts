@@ -149,7 +149,7 @@ export interface RunOptions {
   connections?: string[];
   /**
    * The child's sandbox (Linux: bubblewrap): `auto` (where the OS offers it, else a warning),
-   * `require` (refuse to run without), `off`. Default `auto`.
+   * `require` (refuse to run without), `off`. Default: the `run.sandbox` setting (`auto`).
    */
   sandbox?: 'auto' | 'require' | 'off';
   /** `inherit` (default) or `pipe` (read `child.stdout` / `child.stderr`, write `child.stdin`). */
@@ -166,7 +166,7 @@ export interface RunOptions {
 
 /** A command running behind keygate's proxy. */
 export interface RunningCommand {
-  /** The child process (its pid is the sandbox's, when sandboxed). */
+  /** The child process; when sandboxed, this is bubblewrap, and killing it ends the sandbox and the command in it. */
   child: ChildProcess;
   /** Its exit code (128 + signal when killed by one), once it has exited and the proxy is closed. */
   exit: Promise<number>;

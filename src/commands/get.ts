@@ -5,6 +5,7 @@ import { ConnectionNotFoundError, UsageError } from '../errors.js';
 import { describeInstallations, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
 import { withKeygate } from './keygate.js';
+import { printable } from './format.js';
 
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
 
@@ -29,7 +30,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   }
   const fields = await withKeygate(io, (keygate) => keygate.connection(providerName, options.connection));
   if (options.field === 'status') {
-    io.stdout(`${fields?.status ?? 'not_connected'}\n`);
+    io.stdout(`${printable(fields?.status ?? 'not_connected')}\n`);
     return;
   }
   if (!fields) {
@@ -38,7 +39,8 @@ export async function main(providerName: string, options: GetOptions, io: Comman
     });
   }
   if (options.field) {
-    io.stdout(`${fields[options.field] ?? ''}\n`);
+    const value = fields[options.field as keyof ConnectionFields] ?? '';
+    io.stdout(`${printable(Array.isArray(value) ? describeInstallations(value) : value)}\n`);
     return;
   }
   if (options.json) {
@@ -51,7 +53,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   io.stdout(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k.padEnd(width)}  ${Array.isArray(v) ? describeInstallations(v) : v}`)
+      .map(([k, v]) => `${k.padEnd(width)}  ${printable(Array.isArray(v) ? describeInstallations(v) : String(v))}`)
       .join('\n') + '\n',
   );
 }

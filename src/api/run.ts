@@ -42,5 +42,9 @@ export async function startRun(ctx: Context, command: string, args: readonly str
   // A failure before the spawn (no such command, nested run) rejects the call itself.
   const running = await Promise.race([child, exit.then(() => undefined)]);
   if (!running) throw new KeygateError(`${command} ended before keygate saw it start`);
-  return { child: running, exit };
+  if (options.stdio !== 'pipe') return { child: running, exit };
+  // 'close' follows 'exit' once the child's pipes have ended, so a caller reading child.stdout has
+  // all of it when `exit` resolves (execa waits for its streams the same way).
+  const closed = new Promise<void>((resolve) => running.once('close', () => resolve()));
+  return { child: running, exit: exit.then(async (code) => (await closed, code)) };
 }

@@ -168,6 +168,9 @@ export interface RunOptions {
 export interface RunningCommand {
   /** The child process; when sandboxed, this is bubblewrap, and killing it ends the sandbox and the command in it. */
   child: ChildProcess;
-  /** Its exit code (128 + signal when killed by one), once it has exited and the proxy is closed. */
+  /**
+   * Its exit code (128 + signal when killed by one), once it has exited and the proxy is closed;
+   * with `stdio: 'pipe'`, also once its output streams have ended.
+   */
   exit: Promise<number>;
 }

@@ -1,7 +1,8 @@
 // What the library's run promises its host process beyond what the CLI does: it does not take the
 // host's signals unless asked, a piped child gets placeholders only, and a failure before the spawn
-// rejects run() itself. In-process, against the emulator. (That login never opens a browser unless
+// rejects run() itself; the sandbox is the CLI's. In-process, against the emulator. (That login never opens a browser unless
 // asked is checked on the packed package, test/package/library.test.ts.)
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeygate } from '../../src/index.js';
 import { openVault } from '../../src/vault/index.js';
@@ -61,6 +62,26 @@ describe('openKeygate()', () => {
       expect(process.listenerCount('SIGINT')).toBe(before + 1);
       expect(await exit).toBe(0);
       expect(process.listenerCount('SIGINT')).toBe(before);
+    } finally {
+      await keygate.close();
+    }
+  });
+
+  it("run is sandboxed like `keygate run`: with sandbox: 'require' the child cannot see KEYGATE_HOME", async () => {
+    const home = tempHome();
+    await seed(home);
+    const keygate = openKeygate({ home, env: session.envFor(home), stderr: () => undefined });
+    try {
+      // The sandbox lays an empty tmpfs over the home (only the run's public CA files come back): no vault.
+      const probe = `process.stdout.write(String(require('node:fs').existsSync(${JSON.stringify(path.join(home, 'vault'))})))`;
+      const read = async (sandbox: 'require' | 'off') => {
+        const { child, exit } = await keygate.run(process.execPath, ['-e', probe], { stdio: 'pipe', sandbox });
+        const out = child.stdout!.toArray();
+        expect(await exit).toBe(0);
+        return (await out).join('');
+      };
+      expect(await read('require')).toBe('false');
+      expect(await read('off')).toBe('true');
     } finally {
       await keygate.close();
     }

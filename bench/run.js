@@ -6,7 +6,8 @@
 // KEYGATE_BENCH_BIN=<path>: another build's bin/keygate.js. MITMDUMP=<path>: another mitmdump.
 //
 //   throughput  GET /api/v10/users/@me over kept-alive HTTPS (and over new connections), direct vs
-//               through a real `keygate run` vs through mitmproxy (if mitmdump is installed)
+//               through a real `keygate run` vs the floor (bench/floor-relay.js: the smallest
+//               TLS-terminating relay on Node's HTTP machinery) vs mitmproxy (if mitmdump is installed)
 //   start-up    `keygate get --field status` and `keygate run -- true` against `node -e 0` and `true`;
 //               cold `keygate call discord get_my_user` (a real call to the emulator) against `node -e 0`
 //               with the same environment (NODE_EXTRA_CA_CERTS costs Node itself ~35 ms);
@@ -42,16 +43,20 @@ const SCENARIOS = [
 ].map((s) => (quick ? { ...s, requests: Math.ceil(s.requests / 10), rounds: 1 } : s));
 const STARTUP_RUNS = quick ? 3 : 15;
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
+// The bench's files (client configs, the token file for the direct runs, the emulator's CA) sit in
+// `work`; KEYGATE_HOME is a directory inside it, which `keygate run`'s sandbox hides from the client.
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-'));
+const home = path.join(work, 'home');
+fs.mkdirSync(home, { mode: 0o700 });
 try {
   await main();
 } finally {
   for (const child of children) child.kill('SIGTERM');
-  fs.rmSync(home, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
 }
 
 async function main() {
-  const emulatorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(home, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const emulatorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(work, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const emulator = JSON.parse(await firstLine(emulatorProcess.stdout));
   const admin = adminClient(emulator);
   const env = {
@@ -80,9 +85,11 @@ async function main() {
     return tokens.access_token;
   };
   const token = await seed(Date.now(), Date.now() + 86_400_000);
-  const tokenFile = path.join(home, 'bench-token');
+  const tokenFile = path.join(work, 'bench-token');
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
 
+  const floorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'floor-relay.js'), home, String(emulator.port), emulator.caPath, tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const floor = JSON.parse(await firstLine(floorProcess.stdout));
   const mitm = await startMitmproxy(emulator, token);
   const results = {
     date: new Date().toISOString(),
@@ -94,8 +101,8 @@ async function main() {
     memory: undefined,
   };
 
-  log('throughput (direct, keygate run' + (mitm ? ', mitmproxy' : '') + ')');
-  const config = { tokenFile, emulatorCaPath: emulator.caPath, emulatorPort: emulator.port, scenarios: SCENARIOS, mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 } };
+  log('throughput (direct, keygate run, floor relay' + (mitm ? ', mitmproxy' : '') + ')');
+  const config = { tokenFile, emulatorCaPath: emulator.caPath, emulatorPort: emulator.port, scenarios: SCENARIOS, floor, mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 } };
   const throughput = await runClient(env, 'throughput', config);
   results.throughput = throughput.scenarios;
   results.memory = { keygate: throughput.memory, mitmproxy: mitm ? processMemory(mitm.pid) : undefined };
@@ -105,6 +112,7 @@ async function main() {
   // Node 20 ~35 ms at start-up (it builds the whole root store eagerly), which would blur the figures.
   const { NODE_EXTRA_CA_CERTS: _ca, KEYGATE_CONNECT_TO: _to, ...userEnv } = env;
   results.startup = startup(userEnv, env);
+  results.sandbox = await sandboxSpawn(userEnv);
 
   log('refresh under load');
   // Stale in 3 s (a tenth of the lifetime before expiry, so 6 s of a 60 s token): the client opens
@@ -128,7 +136,7 @@ async function main() {
 
 /** `keygate run -- node bench/client.js <mode> <config>`: the client's JSON answer. */
 async function runClient(env, mode, config) {
-  const file = path.join(home, `bench-${mode}.json`);
+  const file = path.join(work, `bench-${mode}.json`);
   fs.writeFileSync(file, JSON.stringify(config));
   // KEYGATE_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the keygate process (the proxy), for `node --cpu-prof` tooling.
   const profile = process.env.KEYGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.KEYGATE_BENCH_CPU_PROF)}`] : [];
@@ -169,6 +177,33 @@ function startup(env, emulatorEnv) {
   return commands.map((command, i) => ({ name: command.name, baseline: command.baseline, runs: times[i], median: median(times[i]) }));
 }
 
+/**
+ * What the sandbox adds where keygate adds it: `runChild(['true'])` as `run` calls it, with keygate's
+ * launch plan (bwrap, seccomp filter) and without, alternating, in this process. Whole-CLI timings
+ * carry ~±100 ms of machine noise on a busy VM; this isolates the sandbox's share.
+ */
+async function sandboxSpawn(env) {
+  const { runChild } = await import('../dist/run/child.js');
+  const { planLaunch } = await import('../dist/sandbox/index.js');
+  const probe = probeSandbox(env);
+  if (!probe.ok) return undefined;
+  const base = fs.mkdtempSync(path.join(work, 'spawn-'));
+  const once = async (sandboxed) => {
+    const runDir = fs.mkdtempSync(path.join(base, 'run-'));
+    const started = performance.now();
+    const launch = sandboxed ? planLaunch({ mode: 'require', command: ['true'], env, home, runtimeBase: base, runDir }) : undefined;
+    const code = await runChild(['true'], { env, launch });
+    if (code !== 0) throw new Error(`true exited ${code}${sandboxed ? ' in the sandbox' : ''}`);
+    return performance.now() - started;
+  };
+  const runs = { sandboxed: [], direct: [] };
+  for (let run = -1; run < STARTUP_RUNS * 2; run++) {
+    const [a, b] = [await once(true), await once(false)];
+    if (run >= 0) runs.sandboxed.push(a), runs.direct.push(b);
+  }
+  return { ...runs, sandboxedMedian: median(runs.sandboxed), directMedian: median(runs.direct), pairedMedian: median(runs.sandboxed.map((ms, i) => ms - runs.direct[i])) };
+}
+
 /** argv of keygate's own bwrap command around /usr/bin/true, or undefined when bwrap is unusable. */
 function sandboxCommand(env) {
   const dir = fs.mkdtempSync(path.join(home, 'sandbox-bench-'));
@@ -183,7 +218,7 @@ async function startMitmproxy(emulator, token) {
   const mitmdump = process.env.MITMDUMP ?? spawnSync('sh', ['-c', 'command -v mitmdump'], { encoding: 'utf8' }).stdout.trim();
   if (!mitmdump || !fs.existsSync(mitmdump)) return undefined;
   const port = await freePort();
-  const confdir = path.join(home, 'mitmproxy');
+  const confdir = path.join(work, 'mitmproxy');
   const args = [
     '-q',
     '--listen-host', '127.0.0.1',

@@ -4,7 +4,7 @@ import { networkHint, networkReason, request } from '../net.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Store } from '../store/index.js';
 import type { ClientCredentials } from '../vault/types.js';
-import { envPrefix } from '../oauth/client.js';
+import { envPrefix } from '../provider/env.js';
 import { authorizeUrl, redirectUri } from '../oauth/authorize.js';
 import { checkClient } from '../oauth/client-check.js';
 import { checkHealth } from '../lifecycle/health.js';

@@ -6,7 +6,7 @@ import { isCertificateError, networkHint, networkReason, parseJson, request } fr
 import { connectionFlag } from '../connection/hints.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ClientCredentials, TokenSet } from '../vault/types.js';
-import { envPrefix } from './client.js';
+import { envPrefix } from '../provider/env.js';
 
 export interface TokenResponse {
   access_token: string;

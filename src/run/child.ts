@@ -11,14 +11,39 @@
 //   removed by the next `keygate run`.
 // In the sandbox, keygate's child is bwrap, which does not forward signals: keygate signals the
 // sandboxed command itself (found through /proc), and bwrap ignores the terminal's signals.
-// A terminal's Ctrl-C signals the whole foreground process group, so the child receives SIGINT
-// from the terminal and once more from keygate; runtimes treat the two as one interrupt.
+// A terminal's Ctrl-C (SIGINT) and Ctrl-\ (SIGQUIT) go to the whole foreground process group, the
+// command included (it stays in keygate's group, sandboxed or not, so it can read the terminal).
+// Forwarding those too would deliver a second copy ("cleanup interrupted by a second SIGINT"), so
+// keygate forwards them only when it is not in the terminal's foreground group. So a Ctrl-C reaches
+// the command once, and a `kill -INT <keygate>` from a script (no terminal, or a background job) is
+// passed on; in a foreground terminal job, signal the group instead (`kill -INT -<pgid>`).
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { KeygateError } from '../errors.js';
 import { type LaunchPlan, sandboxedPid } from '../sandbox/index.js';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Signals a terminal sends to its whole foreground process group (keyboard-generated). */
+const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
+
+/**
+ * True when keygate's process group is its terminal's foreground group (Linux: /proc/self/stat,
+ * fields pgrp and tpgid). Elsewhere, or without a terminal, false: the signal is forwarded.
+ */
+export function inForegroundGroup(): boolean {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: split after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(fields[2]);
+    const tpgid = Number(fields[5]);
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
+}
 
 export interface ChildOptions {
   env: NodeJS.ProcessEnv;
@@ -59,6 +84,8 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
       }
     };
     const forward = (signal: NodeJS.Signals) => () => {
+      // The terminal already sent this one to the whole foreground group, the command included.
+      if (TERMINAL_SIGNALS.has(signal) && inForegroundGroup()) return;
       // A signal that arrives while bwrap is still setting the sandbox up waits for the command.
       if (signalChild(signal) || !launch?.sandboxed) return;
       const retry = setInterval(() => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { KeygateError } from '../errors.js';
 
 /** Every file name a run writes in its directory; cleanup removes these and nothing else. */
-export const RUN_FILE_NAMES = ['ca-bundle.pem', 'node-extra-ca.pem', 'seccomp.bpf'] as const;
+export const RUN_FILE_NAMES = ['ca-bundle.pem', 'keygate-ca.pem', 'wgetrc', 'seccomp.bpf'] as const;
 const ENTRY = /^(\d+)-[A-Za-z0-9]{6}$/;
 
 export function runtimeBase(home: string, env: NodeJS.ProcessEnv): string {

@@ -123,6 +123,21 @@ describe('precedence: flag > environment > config file > default', () => {
     expect(await loginPort(home, ['--port', String(fromFlag)], { KEYGATE_LOGIN_PORT: String(fromEnv) })).toBe(fromFlag);
   });
 
+  it('run.sandbox: the file turns the sandbox off, the environment turns it back on, the flag wins over both', async () => {
+    const home = tempHome();
+    expect((await session.login(home)).code).toBe(0);
+    const script = 'test -r "$KEYGATE_HOME/config.json" && echo readable || echo hidden';
+    const run = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+      const r = await runCli(['run', ...args, '--', 'sh', '-c', script], { env: session.envFor(home, extra) });
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    await config(home, ['set', 'run.sandbox', 'off']);
+    expect(await run([])).toBe('readable');
+    expect(await run([], { KEYGATE_RUN_SANDBOX: 'auto' })).toBe('hidden');
+    expect(await run(['--no-sandbox'], { KEYGATE_RUN_SANDBOX: 'require' })).toBe('readable');
+  });
+
   it('refresh.margin: a configured margin (capped at half the lifetime) makes status refresh early; the environment wins', async () => {
     const { controls } = session.emulator;
     controls.setTokenLifetime(30);

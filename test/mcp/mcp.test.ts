@@ -49,7 +49,7 @@ const upstream = () => {
 };
 
 type Content = { type: string; text?: string; data?: string; mimeType?: string };
-const text = (result: { content: unknown }) => (result.content as Content[]).map((c) => c.text ?? '').join('\n');
+const text = (result: object) => ((result as { content?: Content[] }).content ?? []).map((c) => c.text ?? '').join('\n');
 
 beforeAll(async () => {
   session = await startSession();

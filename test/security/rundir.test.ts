@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_FILE_NAMES } from '../../src/run/rundir.js';
 import { openVault } from '../../src/vault/index.js';
 import { cliEnv, runCli, tempHome } from '../helpers/cli.js';
 
@@ -110,7 +111,7 @@ describe('run directories', () => {
     fs.writeFileSync(path.join(mixed, 'notes.txt'), 'not keygate’s');
     const stale = path.join(base, `${DEAD_PID}-stalex`);
     fs.mkdirSync(stale);
-    for (const file of ['ca-bundle.pem', 'node-extra-ca.pem', 'seccomp.bpf']) fs.writeFileSync(path.join(stale, file), 'stale');
+    for (const file of RUN_FILE_NAMES) fs.writeFileSync(path.join(stale, file), 'stale');
     const other = path.join(base, 'not-a-run');
     fs.mkdirSync(other);
     fs.writeFileSync(path.join(other, 'ca-bundle.pem'), 'other');

@@ -1,6 +1,7 @@
 // Resolving the OAuth client credentials: stored → <PROVIDER>_CLIENT_ID/_CLIENT_SECRET → a prompt on
 // a TTY. There is deliberately no flag for the secret: argv is visible to every local user.
 import { KeygateError } from '../errors.js';
+import { envPrefix } from '../provider/env.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ClientCredentials, Vault } from '../vault/types.js';
 
@@ -8,10 +9,6 @@ export type ResolvedClient =
   | { credentials: ClientCredentials; source: 'stored' | 'environment' | 'prompt' }
   /** Nothing available here: ask in the browser, on a form served by the callback server. */
   | { credentials?: undefined; source: 'form' };
-
-export function envPrefix(providerName: string): string {
-  return providerName.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-}
 
 export async function resolveClient(
   provider: ProviderDefinition,

@@ -2,34 +2,13 @@
 // hop-by-hop headers are replaced by keygate's own, and its bytes are relayed to the client as they
 // arrive (with backpressure both ways). A 401 that may be replayed is held back instead, up to
 // REPLAY_LIMIT, until the token hooks decide.
+import type { Readable, Writable } from 'node:stream';
 import type tls from 'node:tls';
-import { type BodyFramer, HttpParseError, MAX_HEAD_BYTES, type ResponseHead, bodyFramer, findHeadEnd, parseResponseHead } from './http1.js';
+import { type BodyFramer, HeadReader, HttpParseError, type ResponseHead, bodyFramer, isHopByHop, parseResponseHead } from './http1.js';
 import type { ConnectionUser, UpstreamConnection } from './upstream.js';
 
 /** Bodies up to this size are kept while they stream, so a request can be replayed once after a 401. */
 export const REPLAY_LIMIT = 1024 * 1024;
-
-// RFC 9110 §7.6.1: connection-specific fields are not forwarded, in either direction. `expect`
-// goes too: keygate answers 100 Continue itself, once it has decided to forward the request.
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-  'http2-settings',
-]);
-/** Never dropped because a Connection header names them: keygate frames messages by them. */
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
-
-/** True when `name` (lower case) is not forwarded: hop-by-hop, or listed in the message's Connection header. */
-export function isHopByHop(lower: string, connectionTokens: ReadonlySet<string> | undefined): boolean {
-  return HOP_BY_HOP.has(lower) || (connectionTokens !== undefined && connectionTokens.has(lower) && !FRAMING.has(lower));
-}
 
 export interface AttemptRequest {
   method: string;
@@ -41,6 +20,14 @@ export interface AttemptRequest {
   holdUnauthorized(): boolean;
   /** The client's request body has been read to its end (asked when the response head arrives). */
   bodyDone(): boolean;
+  /** The client sent `Expect: 100-continue`: the server's 100 Continue is passed on to it. */
+  expectContinue: boolean;
+}
+
+interface DrainWait {
+  reader: Readable;
+  writer: Writable;
+  onDrain: () => void;
 }
 
 export type AttemptOutcome =
@@ -63,8 +50,7 @@ export type AttemptOutcome =
  * caller (head and body); `done` is called exactly once.
  */
 export class UpstreamAttempt implements ConnectionUser {
-  private buffer: Buffer | undefined;
-  private searchFrom = 0;
+  private readonly heads = new HeadReader(502);
   private head: ResponseHead | undefined;
   private framer: BodyFramer | undefined;
   private held: { bytes: Buffer[]; size: number } | undefined;
@@ -72,6 +58,7 @@ export class UpstreamAttempt implements ConnectionUser {
   private responseStarted = false;
   private clientStarted = false;
   private finished = false;
+  private drains: DrainWait[] = [];
   private readonly socket: tls.TLSSocket;
 
   constructor(
@@ -84,52 +71,44 @@ export class UpstreamAttempt implements ConnectionUser {
     connection.use(this);
   }
 
-  /** Writes request bytes upstream (a string as latin1); false asks the caller to wait for `drain` on `upstreamSocket`. */
-  write(bytes: Buffer | string): boolean {
+  /** Writes request bytes upstream (a string as latin1); when the upstream socket is full, `from` waits for it to drain. */
+  write(bytes: Buffer | string, from?: Readable): void {
     this.connection.active = true;
-    return typeof bytes === 'string' ? this.socket.write(bytes, 'latin1') : this.socket.write(bytes);
-  }
-
-  get upstreamSocket(): tls.TLSSocket {
-    return this.socket;
+    const ok = typeof bytes === 'string' ? this.socket.write(bytes, 'latin1') : this.socket.write(bytes);
+    if (!ok && from) this.pauseUntilDrain(from, this.socket);
   }
 
   /** The client went away, or its request turned out malformed: the connection cannot be reused. */
   abort(): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopWaiting();
     this.connection.destroy();
   }
 
   onData(chunk: Buffer): void {
     this.responseStarted = true;
     if (this.framer) return this.onBody(chunk, 0);
-    this.buffer = this.buffer ? Buffer.concat([this.buffer, chunk]) : chunk;
+    this.heads.append(chunk);
     this.readHead();
   }
 
   private readHead(): void {
-    while (this.buffer) {
-      const buffer = this.buffer;
-      const end = findHeadEnd(buffer, this.searchFrom);
-      if (end === -1) {
-        if (buffer.length > MAX_HEAD_BYTES) return this.fail(new HttpParseError(502, 'response head too large'));
-        this.searchFrom = Math.max(0, buffer.length - 3);
-        return;
-      }
-      this.searchFrom = 0;
-      this.buffer = end + 4 < buffer.length ? buffer.subarray(end + 4) : undefined;
+    for (;;) {
       let head: ResponseHead;
       try {
-        head = parseResponseHead(buffer.toString('latin1', 0, end), this.request.method);
+        const text = this.heads.next();
+        if (text === undefined) return;
+        head = parseResponseHead(text, this.request.method);
       } catch (err) {
         return this.fail(err as Error);
       }
       if (head.status < 200) {
-        // 101 cannot happen (Upgrade is never forwarded); 100 belongs to keygate's own Expect
-        // handling. Other interim responses (103 Early Hints) are passed on.
+        // 101 cannot happen (an Upgrade request never reaches the forwarder). 100 Continue answers
+        // the Expect the client sent (RFC 9110 §10.1.1: forwarded end to end), so it goes to that
+        // client and to no other; other interim responses (103 Early Hints) are passed on.
         if (head.status === 101) return this.fail(new HttpParseError(502, 'unexpected 101 Switching Protocols'));
-        if (head.status !== 100 && this.request.http11) this.client.write(this.clientHead(head, false));
+        if ((head.status !== 100 || this.request.expectContinue) && this.request.http11) this.client.write(this.clientHead(head, false));
         continue;
       }
       return this.onFinalHead(head);
@@ -145,8 +124,8 @@ export class UpstreamAttempt implements ConnectionUser {
     if (head.status === 401 && this.request.holdUnauthorized()) this.held = { bytes: [], size: 0 };
     else this.clientStarted = true;
     const headBytes = Buffer.from(this.clientHead(head, this.closeClient), 'latin1');
-    const rest = this.buffer;
-    this.buffer = undefined;
+    const rest = this.heads.buffered;
+    this.heads.buffered = undefined;
     const end = rest ? this.feed(rest, 0) : this.framer.done ? 0 : -1;
     if (end === -2) return;
     const body = rest === undefined ? undefined : end === -1 ? rest : rest.subarray(0, end);
@@ -180,10 +159,37 @@ export class UpstreamAttempt implements ConnectionUser {
       return;
     }
     if (this.client.destroyed) return;
-    if (!this.client.write(bytes)) {
-      this.socket.pause();
-      this.client.once('drain', () => this.socket.resume());
-    }
+    if (!this.client.write(bytes)) this.pauseUntilDrain(this.socket, this.client);
+  }
+
+  /**
+   * Backpressure: `reader` waits until `writer` drains. The listener belongs to this attempt and is
+   * removed when it ends, because both sockets outlive it: the upstream one goes back to the pool
+   * and the client's serves its next request. A listener left behind would resume a socket that
+   * another request (or another tunnel, through the pool) has paused for its own backpressure.
+   */
+  pauseUntilDrain(reader: Readable, writer: Writable): void {
+    if (this.finished || this.drains.some((d) => d.reader === reader)) return;
+    reader.pause();
+    const wait = { reader, writer, onDrain: () => this.drained(wait) };
+    this.drains.push(wait);
+    writer.once('drain', wait.onDrain);
+  }
+
+  private drained(wait: DrainWait): void {
+    this.drains = this.drains.filter((d) => d !== wait);
+    if (!this.finished) wait.reader.resume();
+  }
+
+  /** Removes this attempt's drain listeners; a reader it paused is resumed by its next user. */
+  private stopWaiting(): void {
+    for (const wait of this.drains) wait.writer.off('drain', wait.onDrain);
+    this.drains = [];
+  }
+
+  /** Drain listeners this attempt still has (for the tests: none once it ended). */
+  get waitingForDrain(): number {
+    return this.drains.length;
   }
 
   /** Stops holding a 401 that turned out large: it is passed on as it streams, without a replay. */
@@ -198,6 +204,9 @@ export class UpstreamAttempt implements ConnectionUser {
   private finish(extra = false): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopWaiting();
+    // The upstream socket was paused for this client's backpressure: its next user starts it afresh.
+    if (this.socket.isPaused()) this.socket.resume();
     const head = this.head!;
     const reusable = !extra && head.keepAlive && head.minor === 1 && this.request.http11 && this.request.bodyDone();
     this.connection.unuse();
@@ -220,6 +229,7 @@ export class UpstreamAttempt implements ConnectionUser {
   private fail(error: Error): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopWaiting();
     this.connection.destroy();
     // A held 401 never reached the client: the attempt failed before the client saw anything.
     this.done({ kind: 'error', error, responseStarted: this.responseStarted, clientStarted: this.clientStarted, status: this.head?.status });

@@ -33,6 +33,8 @@ export interface RequestHead {
   framing: Framing;
   host: string | undefined;
   expectContinue: boolean;
+  /** The Upgrade header's value (e.g. `websocket`), whether or not Connection lists it. */
+  upgrade: string | undefined;
   /** The client wants the connection kept open after this exchange. */
   keepAlive: boolean;
   /** Lower-case names listed in Connection: they are hop-by-hop too. */
@@ -53,6 +55,18 @@ export interface ResponseHead {
   connectionTokens: ReadonlySet<string> | undefined;
 }
 
+// RFC 9110 §7.6.1: connection-specific fields are not forwarded, in either direction. `Trailer`
+// (§6.6.2) and `Expect` (§10.1.1) are end-to-end and go through; `Upgrade` requests never reach
+// the forwarder (intercept.ts hands them to the upgrade hook or refuses them).
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'upgrade', 'http2-settings']);
+/** Never dropped because a Connection header names them: keygate frames messages by them. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/** True when `name` (lower case) is not forwarded: hop-by-hop, or listed in the message's Connection header. */
+export function isHopByHop(lower: string, connectionTokens: ReadonlySet<string> | undefined): boolean {
+  return HOP_BY_HOP.has(lower) || (connectionTokens !== undefined && connectionTokens.has(lower) && !FRAMING.has(lower));
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
@@ -61,8 +75,50 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/
 const BAD_LINE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** Index of the CRLFCRLF that ends a head in `buffer`, searching from `from`; -1 when not there yet. */
-export function findHeadEnd(buffer: Buffer, from = 0): number {
+function findHeadEnd(buffer: Buffer, from = 0): number {
   return buffer.indexOf('\r\n\r\n', from, 'latin1');
+}
+
+/**
+ * The bytes of a connection as they arrive, cut into message heads: the one head-reading loop of
+ * both sides (requests from the client, responses from upstream). What follows a head (a body, a
+ * pipelined request) stays in `buffered` for the caller.
+ */
+export class HeadReader {
+  private bytes: Buffer | undefined;
+  /** Where the CRLFCRLF search resumes: the bytes before it were searched already. */
+  private searchFrom = 0;
+
+  /** `tooLarge` is thrown when MAX_HEAD_BYTES pass without a complete head (431 for requests, 502 for responses). */
+  constructor(private readonly tooLargeStatus: number) {}
+
+  get buffered(): Buffer | undefined {
+    return this.bytes;
+  }
+
+  set buffered(bytes: Buffer | undefined) {
+    this.bytes = bytes !== undefined && bytes.length > 0 ? bytes : undefined;
+    this.searchFrom = 0;
+  }
+
+  append(chunk: Buffer): void {
+    this.bytes = this.bytes ? Buffer.concat([this.bytes, chunk]) : chunk;
+  }
+
+  /** Takes the next complete head (latin1, without its CRLFCRLF) off the front; undefined until one is complete. Throws HttpParseError. */
+  next(): string | undefined {
+    const bytes = this.bytes;
+    if (!bytes) return undefined;
+    const end = findHeadEnd(bytes, this.searchFrom);
+    if (end === -1) {
+      if (bytes.length > MAX_HEAD_BYTES) throw new HttpParseError(this.tooLargeStatus, `${this.tooLargeStatus === 502 ? 'response' : 'request'} head too large`);
+      this.searchFrom = Math.max(0, bytes.length - 3);
+      return undefined;
+    }
+    this.searchFrom = 0;
+    this.bytes = end + 4 < bytes.length ? bytes.subarray(end + 4) : undefined;
+    return bytes.toString('latin1', 0, end);
+  }
 }
 
 /** Parses a request head (the bytes before CRLFCRLF, as latin1). Throws HttpParseError. */
@@ -78,6 +134,7 @@ export function parseRequestHead(head: string): RequestHead {
   let host: string | undefined;
   let hosts = 0;
   let expect: string | undefined;
+  let upgrade: string | undefined;
   for (let i = 0; i < fields.raw.length; i += 2) {
     const name = fields.raw[i]!;
     if (name.length === 4 && name.toLowerCase() === 'host') {
@@ -85,6 +142,8 @@ export function parseRequestHead(head: string): RequestHead {
       host = fields.raw[i + 1];
     } else if (name.length === 6 && name.toLowerCase() === 'expect') {
       expect = expect === undefined ? fields.raw[i + 1] : `${expect}, ${fields.raw[i + 1]}`;
+    } else if (name.length === 7 && name.toLowerCase() === 'upgrade') {
+      upgrade = upgrade === undefined ? fields.raw[i + 1] : `${upgrade}, ${fields.raw[i + 1]}`;
     }
   }
   // RFC 9112 §3.2: more than one Host is a 400.
@@ -100,7 +159,7 @@ export function parseRequestHead(head: string): RequestHead {
   }
   const tokens = fields.connectionTokens;
   const keepAlive = minor === 1 ? !tokens?.has('close') : false;
-  return { method: match[1]!, target: match[2]!, minor, rawHeaders: fields.raw, framing, host, expectContinue, keepAlive, connectionTokens: tokens };
+  return { method: match[1]!, target: match[2]!, minor, rawHeaders: fields.raw, framing, host, expectContinue, upgrade, keepAlive, connectionTokens: tokens };
 }
 
 /** Parses a response head (as latin1). `method` is the request's: HEAD responses have no body. Throws HttpParseError (status 502). */

@@ -3,13 +3,14 @@
 // the body and the response stream through as bytes (exchange.ts). One request at a time per
 // tunnel, in order (pipelined requests wait their turn), connections kept alive on both sides.
 import type tls from 'node:tls';
-import type { TokenAccess } from '../run/credentials.js';
+import type { TokenAccess } from './tokens.js';
 import { type AttemptOutcome, REPLAY_LIMIT, UpstreamAttempt } from './exchange.js';
-import { type BodyFramer, HttpParseError, MAX_HEAD_BYTES, type RequestHead, bodyFramer, findHeadEnd, parseRequestHead } from './http1.js';
+import { type BodyFramer, HeadReader, HttpParseError, MAX_HEAD_BYTES, type RequestHead, bodyFramer, parseRequestHead } from './http1.js';
 import { type RequestLogEntry, redactPath } from './log.js';
 import { type InterceptedAuthority, forwardHead, hostMatches, requestTarget } from './request.js';
 import { type ProxyErrorCode, errorResponse } from './responses.js';
 import { type Decision, kindOf } from './rules.js';
+import { type UpgradeHandler, ignorableUpgrade, refusalMessage } from './upgrade.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream.js';
 import { describeUpstreamError } from './upstream-errors.js';
 
@@ -18,6 +19,8 @@ export type { InterceptedAuthority } from './request.js';
 export interface InterceptOptions {
   pool: UpstreamPool;
   tokens: TokenAccess;
+  /** Takes WebSocket (and other) upgrades; without it, or when it declines, they get 501 (upgrade.ts). */
+  upgrade?: UpgradeHandler;
   onRequest?: (entry: RequestLogEntry) => void;
   onNotice?: (message: string) => void;
 }
@@ -70,8 +73,8 @@ interface Exchange {
 }
 
 class Tunnel {
-  private pending: Buffer | undefined;
-  private searchFrom = 0;
+  /** Bytes read from the client and not yet handled: the next head, body bytes, pipelined requests. */
+  private readonly reader = new HeadReader(431);
   private current: Exchange | undefined;
   private closing = false;
   private clientEnded = false;
@@ -85,39 +88,91 @@ class Tunnel {
     // The handshake may have finished before this tunnel was served (server.ts loads this lazily).
     this.secured = client.getCipher() !== undefined;
     client.once('secure', () => (this.secured = true));
-    client.on('data', (chunk: Buffer) => this.onData(chunk));
-    client.on('end', () => this.onEnd());
-    client.on('error', (err: Error & { code?: string }) => this.onError(err));
-    client.on('close', () => this.onClose());
-    client.setTimeout(KEEP_ALIVE_MS, () => {
-      if (!this.current) client.destroy();
+    client.on('data', this.listeners.data);
+    client.on('end', this.listeners.end);
+    client.on('error', this.listeners.error);
+    client.on('close', this.listeners.close);
+    client.setTimeout(KEEP_ALIVE_MS, this.listeners.timeout);
+  }
+
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.onData(chunk),
+    end: () => this.onEnd(),
+    error: (err: Error & { code?: string }) => this.onError(err),
+    close: () => this.onClose(),
+    timeout: () => {
+      if (!this.current) this.client.destroy();
+    },
+  };
+
+  /** An upgrade handshake: handed to the hook with the socket, or refused (501) when no hook takes it. */
+  private upgrade(ex: Exchange, target: string, decision: Exclude<Decision, { action: 'refuse' }>): void {
+    const handler = this.options.upgrade;
+    const refuse = () => this.respondError(ex, 501, 'keygate_upgrade_refused', refusalMessage(ex.head, this.authority), true);
+    if (!handler) return refuse();
+    const client = this.client;
+    // The tunnel stops reading HTTP: from here the bytes belong to the handler.
+    this.closing = true;
+    client.off('data', this.listeners.data);
+    client.off('end', this.listeners.end);
+    client.off('close', this.listeners.close);
+    client.off('error', this.listeners.error);
+    client.setTimeout(0);
+    client.on('error', () => client.destroy());
+    const buffered = this.reader.buffered;
+    this.reader.buffered = undefined;
+    this.current = undefined;
+    const done = (status: number, error?: string) => {
+      if (ex.logged) return;
+      ex.logged = true;
+      ex.entry.status = status;
+      ex.entry.duration_ms = Math.round(performance.now() - ex.started);
+      if (error) ex.entry.error = error;
+      this.options.onRequest?.(ex.entry);
+    };
+    const { host, port } = this.authority;
+    const taken = handler({
+      client,
+      head: ex.head,
+      target,
+      authority: this.authority,
+      decision,
+      buffered,
+      tokens: this.options.tokens,
+      entry: ex.entry,
+      connectUpstream: () => this.options.pool.open(host, port),
+      refuse: (status, code, message) => {
+        if (code !== 'keygate_upstream_error') ex.entry.action = 'refused';
+        if (!client.destroyed) client.end(errorResponse(status, code, message, true));
+        done(status, message);
+      },
+      done,
     });
+    if (!taken) {
+      ex.entry.action = 'refused';
+      const message = refusalMessage(ex.head, this.authority);
+      client.end(errorResponse(501, 'keygate_upgrade_refused', message, true));
+      done(501, message);
+    }
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     const ex = this.current;
     if (ex?.attempt && !ex.body.done) return this.onBody(ex, chunk);
-    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.reader.append(chunk);
     if (!ex) return this.nextRequest();
     // Pipelined requests (or a body arriving before the upstream connection is ready) wait.
-    if (this.pending.length > MAX_HEAD_BYTES) this.client.pause();
+    if (this.reader.buffered!.length > MAX_HEAD_BYTES) this.client.pause();
   }
 
   private nextRequest(): void {
-    const buffer = this.pending;
-    if (!buffer || this.current || this.closing) return;
-    const end = findHeadEnd(buffer, this.searchFrom);
-    if (end === -1) {
-      if (buffer.length > MAX_HEAD_BYTES) return this.refuseMalformed(new HttpParseError(431, 'request head too large'));
-      this.searchFrom = Math.max(0, buffer.length - 3);
-      return;
-    }
-    this.searchFrom = 0;
-    this.pending = end + 4 < buffer.length ? buffer.subarray(end + 4) : undefined;
+    if (this.current || this.closing) return;
     let head: RequestHead;
     try {
-      head = parseRequestHead(buffer.toString('latin1', 0, end));
+      const text = this.reader.next();
+      if (text === undefined) return;
+      head = parseRequestHead(text);
     } catch (err) {
       return this.refuseMalformed(err as HttpParseError);
     }
@@ -162,6 +217,8 @@ class Tunnel {
     if (decision.action === 'refuse') return this.respondError(ex, 400, 'keygate_placeholder_refused', decision.reason);
     ex.decision = decision;
     ex.target = target;
+    // Never downgraded: an upgrade is relayed by the hook or refused, not forwarded as plain HTTP.
+    if (head.upgrade !== undefined && !ignorableUpgrade(head.upgrade)) return this.upgrade(ex, target, decision);
 
     let credential: string | undefined;
     if (decision.action !== 'pass') {
@@ -202,8 +259,8 @@ class Tunnel {
     let bytes: Buffer | undefined;
     if (ex.attempt) {
       bytes = body.kept!.length > 0 ? Buffer.concat(body.kept!) : undefined;
-    } else if (!body.done && this.pending) {
-      const pending = this.pending;
+    } else if (!body.done && this.reader.buffered) {
+      const pending = this.reader.buffered;
       let end: number;
       try {
         end = body.framer.feed(pending, 0);
@@ -212,7 +269,7 @@ class Tunnel {
         return this.respondError(ex, (err as HttpParseError).status ?? 400, 'keygate_bad_request', `malformed request body: ${(err as Error).message}`);
       }
       bytes = end === -1 ? pending : pending.subarray(0, end);
-      this.pending = end === -1 || end === pending.length ? undefined : pending.subarray(end);
+      this.reader.buffered = end === -1 ? undefined : pending.subarray(end);
       body.keep(bytes);
       if (end !== -1) body.done = true;
     }
@@ -225,14 +282,16 @@ class Tunnel {
         http11: head.minor === 1,
         holdUnauthorized: () => ex.token !== undefined && ex.entry.action === 'injected' && body.done && body.kept !== undefined,
         bodyDone: () => body.done,
+        expectContinue: head.expectContinue,
       },
       (outcome) => this.settle(ex, attempt, outcome),
     );
     ex.attempt = attempt;
     const headBytes = ex.upstreamHead!;
     // One write for the head and the body bytes at hand: one TLS record, one syscall.
-    attempt.write(bytes ? Buffer.concat([Buffer.from(headBytes, 'latin1'), bytes]) : headBytes);
-    if (!body.done && head.expectContinue && bytes === undefined) this.client.write('HTTP/1.1 100 Continue\r\n\r\n');
+    // Expect: 100-continue went upstream with the head; the server's 100 (or its final answer)
+    // tells the client whether to send the body (RFC 9110 §10.1.1).
+    attempt.write(bytes ? Buffer.concat([Buffer.from(headBytes, 'latin1'), bytes]) : headBytes, this.client);
     if (this.client.isPaused()) this.client.resume();
   }
 
@@ -249,12 +308,9 @@ class Tunnel {
     body.keep(piece);
     if (end !== -1) {
       body.done = true;
-      if (end < chunk.length) this.pending = chunk.subarray(end);
+      if (end < chunk.length) this.reader.buffered = chunk.subarray(end);
     }
-    if (piece.length > 0 && !ex.attempt!.write(piece)) {
-      this.client.pause();
-      ex.attempt!.upstreamSocket.once('drain', () => this.client.resume());
-    }
+    if (piece.length > 0) ex.attempt!.write(piece, this.client);
   }
 
   private settle(ex: Exchange, attempt: UpstreamAttempt, outcome: AttemptOutcome): void {

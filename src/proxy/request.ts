@@ -1,7 +1,6 @@
 // The request line and Host of a request inside an intercepted tunnel: where it may go (the CONNECT
 // authority, nothing else), and the head keygate sends upstream in its place.
-import { isHopByHop } from './exchange.js';
-import type { RequestHead } from './http1.js';
+import { type RequestHead, isHopByHop } from './http1.js';
 import type { Decision, InjectionRule } from './rules.js';
 
 /** Where an intercepted tunnel goes: taken from the CONNECT line, never from a later Host header. */

@@ -11,6 +11,7 @@ export type ProxyErrorCode =
   | 'keygate_misdirected_request'
   | 'keygate_plain_http_refused'
   | 'keygate_credential_unavailable'
+  | 'keygate_upgrade_refused'
   | 'keygate_upstream_error';
 
 const REASONS: Record<number, string> = {

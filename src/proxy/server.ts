@@ -8,7 +8,6 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { ProviderError } from '../errors.js';
 import { type ConnectTarget, parseConnectTo, resolveTarget } from '../net.js';
-import type { TokenAccess } from '../run/credentials.js';
 import { type ProxyCredentials, createProxyCredentials } from './auth.js';
 import type { ProxyCa } from './ca.js';
 import type * as Handlers from './handlers.js';
@@ -16,6 +15,8 @@ import type { RequestLogEntry } from './log.js';
 import type { PlainForwarder } from './plain.js';
 import { sendError, sendRawError } from './responses.js';
 import type { InjectionRule } from './rules.js';
+import type { TokenAccess } from './tokens.js';
+import type { UpgradeHandler } from './upgrade.js';
 
 export interface ProxyOptions {
   /** One rule per provider in the run; their hosts are the intercepted ones. */
@@ -32,6 +33,8 @@ export interface ProxyOptions {
   onNotice?: (message: string) => void;
   /** Default: fresh random credentials. */
   credentials?: ProxyCredentials;
+  /** Relays WebSocket upgrades to intercepted hosts (see upgrade.ts); without it they are refused with 501. */
+  upgrade?: UpgradeHandler;
 }
 
 export interface RunningProxy {
@@ -133,7 +136,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const secure = new tls.TLSSocket(socket as net.Socket, { isServer: true, secureContext: contexts.get(authority.host)!, ALPNProtocols: ['http/1.1'] });
     track(secure);
     serve().then(
-      ({ handlers, pool }) => handlers.serveTunnel(secure, { ...authority, rule }, { pool, tokens: options.tokens, onRequest: options.onRequest, onNotice: options.onNotice }),
+      ({ handlers, pool }) => handlers.serveTunnel(secure, { ...authority, rule }, { pool, tokens: options.tokens, upgrade: options.upgrade, onRequest: options.onRequest, onNotice: options.onNotice }),
       () => secure.destroy(),
     );
   });

@@ -137,6 +137,12 @@ export class UpstreamPool {
     return connection;
   }
 
+  /** A dedicated connection, verified like the pooled ones but never pooled (an upgraded protocol owns it). */
+  async open(host: string, port: number): Promise<tls.TLSSocket> {
+    this.secureContext ??= trustContext(this.ca);
+    return connectTls(this.connectTo, host, port, { secureContext: this.secureContext });
+  }
+
   /** Back into the pool after a complete exchange; `keepAliveMs` is the server's Keep-Alive hint. */
   release(connection: UpstreamConnection, keepAliveMs?: number): void {
     connection.unuse();

@@ -8,13 +8,38 @@
 // - SIGKILL cannot be caught: the child keeps running, re-parented to init, but its proxy is gone,
 //   so it can no longer reach any provider with a credential (every proxied connection is refused).
 //   The run's temp dir is removed by the next `keygate run`.
-// A terminal's Ctrl-C signals the whole foreground process group, so the child receives SIGINT
-// from the terminal and once more from keygate; runtimes treat the two as one interrupt.
+// A terminal's Ctrl-C (SIGINT) and Ctrl-\ (SIGQUIT) go to the whole foreground process group, the
+// child included (it shares keygate's group, so it can read the terminal). Forwarding those too
+// would deliver a second copy ("cleanup interrupted by a second SIGINT"), so keygate forwards them
+// only when it is not in the terminal's foreground group. So a Ctrl-C reaches the child once, and a
+// `kill -INT <keygate>` from a script (no terminal, or a background job) is passed on; in a
+// foreground terminal job, signal the group instead (`kill -INT -<pgid>`).
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { KeygateError } from '../errors.js';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** Signals a terminal sends to its whole foreground process group (keyboard-generated). */
+const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
+
+/**
+ * True when keygate's process group is its terminal's foreground group (Linux: /proc/self/stat,
+ * fields pgrp and tpgid). Elsewhere, or without a terminal, false: the signal is forwarded.
+ */
+export function inForegroundGroup(): boolean {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: split after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(fields[2]);
+    const tpgid = Number(fields[5]);
+    return tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
+}
 
 export interface ChildOptions {
   env: NodeJS.ProcessEnv;
@@ -29,6 +54,7 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: 'inherit', env: options.env });
     const forward = (signal: NodeJS.Signals) => () => {
+      if (TERMINAL_SIGNALS.has(signal) && inForegroundGroup()) return;
       child.kill(signal);
     };
     const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);

@@ -1,11 +1,14 @@
 // The child's environment (DESIGN.md, "`run` and the proxy"): the proxy in both spellings, provider
-// hosts taken out of NO_PROXY, one placeholder per credential, CA trust for common runtimes, and a
-// Node preload for global fetch. Inherited copies of these variables are replaced. Pure, so it is
-// tested without a child.
+// hosts taken out of NO_PROXY, one placeholder per credential, CA trust for common runtimes (a CA
+// bundle in the usual variables, a wgetrc for wget, keygate's CA for the Node preload), and the
+// Node preload that routes https and fetch through the proxy. Inherited copies of these variables
+// are replaced; NODE_EXTRA_CA_CERTS is left as inherited. Pure, so it is tested without a child.
 
 /** Set in every child; a `keygate run` inside one refuses to start without --allow-nested. */
 export const NESTED_MARKER = 'KEYGATE_RUN';
 
+/** Read by the preload (preload.cts): keygate's CA, added to Node's TLS trust on first use. */
+export const CA_CERT_VARIABLE = 'KEYGATE_CA_CERT';
 export const CA_BUNDLE_VARIABLES = ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'] as const;
 export const PROXY_VARIABLES = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'] as const;
 
@@ -17,9 +20,11 @@ export interface ChildEnvOptions {
   placeholders: ReadonlyArray<{ envName: string; placeholder: string }>;
   /** System roots + keygate's CA (+ inherited extra CAs). */
   caBundlePath: string;
-  /** keygate's CA (+ the inherited NODE_EXTRA_CA_CERTS), for NODE_EXTRA_CA_CERTS. */
-  nodeCaPath: string;
-  /** The .cjs file that makes Node's global fetch use the proxy. */
+  /** keygate's CA alone: the preload adds it to Node's trust when TLS is first used. */
+  caCertPath: string;
+  /** A wgetrc naming the bundle (wget reads no CA variable). */
+  wgetrcPath: string;
+  /** The .cjs file that makes Node's https and fetch use the proxy. */
   preloadPath: string;
   /** Variables that hold secrets of keygate's own and must not reach the child (e.g. KEYGATE_PASSPHRASE). */
   removeVariables?: readonly string[];
@@ -54,7 +59,8 @@ export function buildChildEnv(inherited: NodeJS.ProcessEnv, options: ChildEnvOpt
 
   for (const { envName, placeholder } of options.placeholders) env[envName] = placeholder;
   for (const name of CA_BUNDLE_VARIABLES) env[name] = options.caBundlePath;
-  env.NODE_EXTRA_CA_CERTS = options.nodeCaPath;
+  env[CA_CERT_VARIABLE] = options.caCertPath;
+  env.WGETRC = options.wgetrcPath;
   env.NODE_OPTIONS = withPreload(inherited.NODE_OPTIONS, options.preloadPath);
   env[NESTED_MARKER] = '1';
   return { env, removed };

@@ -5,21 +5,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../home.js';
-import { envPrefix } from '../oauth/client.js';
+import { envPrefix } from '../provider/env.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { loadProxyCa } from '../proxy/ca.js';
 import { RequestLog, type RequestLogEntry, formatLogEntry } from '../proxy/log.js';
 import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
+import type { TokenAccess } from '../proxy/tokens.js';
+import type { UpgradeHandler } from '../proxy/upgrade.js';
 import type { Vault } from '../vault/types.js';
 import { runChild } from './child.js';
 import { type SelectedCredential, selectCredentials } from './connections.js';
-import { type TokenAccess, staticTokenAccess } from './credentials.js';
 import { NESTED_MARKER, buildChildEnv } from './env.js';
 import { writeRunFiles } from './trust.js';
 
-export type { TokenAccess } from './credentials.js';
-export { staticTokenAccess } from './credentials.js';
 export { NESTED_MARKER } from './env.js';
 
 export interface RunOptions {
@@ -35,12 +34,14 @@ export interface RunOptions {
   connections?: string[];
   verbose?: boolean;
   allowNested?: boolean;
-  /** Default: staticTokenAccess(vault). */
-  tokens?: TokenAccess;
+  /** Where injected tokens come from (src/lifecycle's createTokenAccess refreshes them). */
+  tokens: TokenAccess;
   stderr: (text: string) => void;
   /** Extra CAs trusted for upstream TLS (in-process tests); a child-process run uses NODE_EXTRA_CA_CERTS. */
   upstreamCa?: string[];
   onSpawn?: (pid: number) => void;
+  /** Relays WebSocket upgrades to provider hosts (src/proxy/upgrade.ts); without it they get 501. */
+  upgrade?: UpgradeHandler;
 }
 
 /** Runs the command behind the proxy and resolves with its exit code. */
@@ -54,7 +55,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
 
   const warn = (message: string) => options.stderr(`keygate: ${message}\n`);
   const { credentials, secretValues } = await selectCredentials({ ...options, warn });
-  const tokens = options.tokens ?? staticTokenAccess(options.vault);
+  const tokens = options.tokens;
   const rules = rulesFor(credentials);
   const allHosts = [...options.providers.values()].flatMap((p) => p.api.hosts);
   const ca = await loadProxyCa({ home: options.home, vault: options.vault, hosts: allHosts });
@@ -71,6 +72,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
     tokens,
     env: options.env,
     upstreamCa: options.upstreamCa,
+    upgrade: options.upgrade,
     onRequest,
     onNotice: (message) => {
       if (options.verbose || !noticed) warn(message);
@@ -94,7 +96,8 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
       interceptedHosts: proxy.interceptedHosts,
       placeholders: credentials,
       caBundlePath: files.caBundlePath,
-      nodeCaPath: files.nodeCaPath,
+      caCertPath: files.caCertPath,
+      wgetrcPath: files.wgetrcPath,
       preloadPath: preloadPath(),
       removeVariables: keygateSecretVariables(options.providers),
       secretValues,

@@ -1,6 +1,8 @@
 // The CA files a run's child trusts, written to a private temp dir that lives as long as the run.
 // The bundle holds the system roots plus keygate's CA, plus any extra CAs the user already pointed
 // the same variables at (a corporate CA must keep working for the hosts keygate only tunnels).
+// Node children get keygate's CA alone (the preload adds it to the default roots when TLS is first
+// used); wget, which reads no CA variable, gets a wgetrc naming the bundle.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +17,10 @@ const INHERITED_CA_VARIABLES = ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_
 export interface RunFiles {
   dir: string;
   caBundlePath: string;
-  nodeCaPath: string;
+  /** keygate's CA alone, for the Node preload ($KEYGATE_CA_CERT). */
+  caCertPath: string;
+  /** The user's wgetrc (if any) plus `ca_certificate = <bundle>`, for $WGETRC. */
+  wgetrcPath: string;
   remove(): void;
 }
 
@@ -24,7 +29,8 @@ export async function writeRunFiles(caCertPem: string, inherited: NodeJS.Process
   // The pid in the name lets a later run remove what a SIGKILLed one left behind.
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const caBundlePath = path.join(dir, 'ca-bundle.pem');
-  const nodeCaPath = path.join(dir, 'node-extra-ca.pem');
+  const caCertPath = path.join(dir, 'keygate-ca.pem');
+  const wgetrcPath = path.join(dir, 'wgetrc');
 
   const parts = new Set<string>(tls.rootCertificates.map((c) => c.trim()));
   const system = await readIfExists(SYSTEM_BUNDLE);
@@ -36,15 +42,17 @@ export async function writeRunFiles(caCertPem: string, inherited: NodeJS.Process
   parts.add(caCertPem.trim());
   await fsp.writeFile(caBundlePath, `${[...parts].join('\n')}\n`, { mode: 0o644 });
 
-  const nodeParts = [caCertPem.trim()];
-  const nodeExtra = inherited.NODE_EXTRA_CA_CERTS ? await readIfExists(inherited.NODE_EXTRA_CA_CERTS) : undefined;
-  if (nodeExtra?.includes('-----BEGIN CERTIFICATE-----')) nodeParts.push(nodeExtra.trim());
-  await fsp.writeFile(nodeCaPath, `${nodeParts.join('\n')}\n`, { mode: 0o644 });
+  await fsp.writeFile(caCertPath, `${caCertPem.trim()}\n`, { mode: 0o644 });
+
+  // $WGETRC replaces ~/.wgetrc, so the user's settings are carried over; a later line wins in wgetrc.
+  const userWgetrc = await readIfExists(inherited.WGETRC ?? path.join(inherited.HOME ?? os.homedir(), '.wgetrc'));
+  await fsp.writeFile(wgetrcPath, `${userWgetrc ? `${userWgetrc.trimEnd()}\n` : ''}ca_certificate = ${caBundlePath}\n`, { mode: 0o644 });
 
   return {
     dir,
     caBundlePath,
-    nodeCaPath,
+    caCertPath,
+    wgetrcPath,
     // Synchronous so it also works from an 'exit' handler.
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

@@ -1,6 +1,7 @@
 // Token lifecycle against the emulator: proactive refresh, reactive refresh after a 401, single
 // flight across processes, revocation, and 5xx on refresh not mistaken for revocation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openVault } from '../../src/vault/index.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { startSession, type Session } from '../helpers/session.js';
 
@@ -10,7 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => session.close());
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const counters = () => session.emulator.controls.counters();
 
 /** A fresh home logged in with tokens of the given lifetime. */
@@ -23,15 +23,26 @@ async function connected(lifetimeSeconds: number): Promise<{ home: string; env: 
   return { home, env: session.envFor(home) };
 }
 
+/**
+ * Moves the stored token's expiry into the past, as time passing would (the vault is the clock each
+ * keygate process reads). The emulator still accepts the token: a refresh that follows is keygate's
+ * own decision, never a reaction to a 401. No test sleeps through a real token lifetime.
+ */
+async function expireStored(home: string): Promise<void> {
+  const vault = await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null });
+  const record = (await vault.read('discord', 'default'))!;
+  await vault.write({ ...record, tokens: { ...record.tokens, expires_at: new Date(Date.now() - 1000).toISOString() } });
+}
+
 const reveal = (env: NodeJS.ProcessEnv) => runCli(['get', 'discord', '--field', 'access_token', '--reveal'], { env });
 
 describe('token lifecycle', () => {
   it('refreshes proactively before use: a new token, no 401 upstream, refresh token rotated', async () => {
-    const { env } = await connected(2);
+    const { env, home } = await connected(604800);
     const first = (await reveal(env)).stdout.trim();
     const refreshesBefore = counters().refreshes;
     const unauthorizedBefore = counters().unauthorized;
-    await sleep(2100);
+    await expireStored(home);
     const r = await reveal(env);
     expect(r.code, r.stderr).toBe(0);
     const second = r.stdout.trim();
@@ -65,8 +76,8 @@ describe('token lifecycle', () => {
   });
 
   it('8 concurrent processes across an expiry: exactly one refresh, no invalid_grant', async () => {
-    const { env } = await connected(2);
-    await sleep(2100);
+    const { env, home } = await connected(604800);
+    await expireStored(home);
     const refreshes = counters().refreshes;
     const invalidGrants = counters().invalidGrants;
     const results = await Promise.all(Array.from({ length: 8 }, () => reveal(env)));
@@ -94,9 +105,8 @@ describe('token lifecycle', () => {
   });
 
   it('5xx during refresh is retried, and is never taken for revocation', async () => {
-    const { env } = await connected(2);
-    session.emulator.controls.setTokenLifetime(2);
-    await sleep(2100);
+    const { env, home } = await connected(604800);
+    await expireStored(home);
     // Two failures, then success: the retry inside the request's budget recovers.
     session.emulator.controls.failNext(2, 503, 'token');
     const refreshes = counters().refreshes;
@@ -104,8 +114,8 @@ describe('token lifecycle', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(counters().refreshes).toBe(refreshes + 1);
 
-    // The provider stays down past the budget while the token has run out: expired, not revoked.
-    await sleep(2100);
+    // The provider stays down past the budget (10 s, real) while the token has run out: expired, not revoked.
+    await expireStored(home);
     session.emulator.controls.failNext(1000, 503, 'token');
     const invalidGrants = counters().invalidGrants;
     const down = await reveal(env);
@@ -119,6 +129,5 @@ describe('token lifecycle', () => {
     const back = await reveal(env);
     expect(back.code, back.stderr).toBe(0);
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('connected\n');
-    session.emulator.controls.setTokenLifetime(604800);
   }, 40_000);
 });

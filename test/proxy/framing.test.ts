@@ -117,7 +117,7 @@ describe('requests keygate forwards', () => {
 
   it('streams a chunked body split across many writes, and keeps the connection for the next request', async () => {
     const secure = await tunnel(h);
-    const head = 'POST /api/v10/__echo HTTP/1.1\r\nHost: discord.com\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const head = 'POST /api/v10/__echo HTTP/1.1\r\nHost: discord.com\r\nTransfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n\r\n';
     const body = '3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n';
     const first = readUntil(secure, (text) => text.includes('}'));
     for (const piece of [head, ...body.match(/.{1,3}/gs)!]) {
@@ -126,6 +126,7 @@ describe('requests keygate forwards', () => {
     }
     expect((await first).text).toMatch(/^HTTP\/1\.1 200 /);
     expect(h.upstream.requests.at(-1)!.body.toString()).toBe('abcdefg');
+    expect(h.upstream.requests.at(-1)!.rawHeaders).toContain('X-Trailer');
     const response = await exchange(secure, 'GET /api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\nConnection: close\r\n\r\n');
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
   });
@@ -228,7 +229,7 @@ describe('responses keygate relays', () => {
 
   it('relays a chunked response byte for byte, with its trailers, and keeps both connections', async () => {
     const body = '4\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Checksum: 1\r\n\r\n';
-    raw.script = (_r, socket) => socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\nX-Upstream: 1\r\n\r\n${body}`);
+    raw.script = (_r, socket) => socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\nX-Upstream: 1\r\n\r\n${body}`);
     const secure = await tunnel(h);
     secure.write('GET /api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\n\r\n');
     const { text } = await readUntil(secure, (t) => t.endsWith('\r\n\r\n') && t.includes('X-Checksum'));
@@ -237,6 +238,8 @@ describe('responses keygate relays', () => {
     // The server's connection fields are hop-by-hop: the client gets keygate's, not the server's.
     expect(headText).not.toMatch(/keep-alive/i);
     expect(headText).toContain('X-Upstream: 1');
+    // Trailer is end-to-end (RFC 9110 §6.6.2): it announces the trailer fields relayed above.
+    expect(headText).toContain('Trailer: X-Checksum');
     const before = raw.connections;
     const again = await exchange(secure, 'GET /api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\nConnection: close\r\n\r\n');
     expect(again).toMatch(/^HTTP\/1\.1 200 /);

@@ -103,7 +103,8 @@ describe('intercepted provider host', () => {
     expect(echo.bytes).toBe(payload.length);
     expect(echo.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
     expect(echo.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(header(h.upstream.requests.at(-1)!, 'expect')).toEqual([]);
+    // Expect is end-to-end (RFC 9110 §10.1.1): the server's own 100 Continue released the body.
+    expect(header(h.upstream.requests.at(-1)!, 'expect')).toEqual(['100-continue']);
   });
 
   it('streams a chunked request body', async () => {

@@ -10,7 +10,8 @@ const options = {
     { envName: 'DISCORD_ACCESS_TOKEN_WORK', placeholder: 'kgph_discord_work_11' },
   ],
   caBundlePath: '/tmp/run/ca-bundle.pem',
-  nodeCaPath: '/tmp/run/node-extra-ca.pem',
+  caCertPath: '/tmp/run/keygate-ca.pem',
+  wgetrcPath: '/tmp/run/wgetrc',
   preloadPath: '/opt/keygate dist/run/preload.cjs',
 };
 
@@ -38,7 +39,10 @@ describe('child environment', () => {
       REQUESTS_CA_BUNDLE: options.caBundlePath,
       CURL_CA_BUNDLE: options.caBundlePath,
       GIT_SSL_CAINFO: options.caBundlePath,
-      NODE_EXTRA_CA_CERTS: options.nodeCaPath,
+      // Left as inherited: keygate's own CA goes through the preload, on first TLS use.
+      NODE_EXTRA_CA_CERTS: '/etc/corp.pem',
+      KEYGATE_CA_CERT: options.caCertPath,
+      WGETRC: options.wgetrcPath,
       NODE_OPTIONS: '--max-old-space-size=512 --require "/opt/keygate dist/run/preload.cjs"',
       KEYGATE_RUN: '1',
     });

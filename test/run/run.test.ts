@@ -1,5 +1,5 @@
-// `keygate run` end to end: the built CLI as a real process, real clients (curl, Python requests,
-// Node's fetch) as its child, the Discord emulator as discord.com (KEYGATE_CONNECT_TO).
+// `keygate run` end to end: the built CLI as a real process, real clients (curl, sh, Node) as its
+// child, the Discord emulator as discord.com (KEYGATE_CONNECT_TO).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -65,27 +65,7 @@ afterAll(async () => {
 });
 
 describe('real clients under keygate run', () => {
-  it('curl: placeholder swapped, and the credential added without Authorization', async () => {
-    const res = await run(['--', 'sh', '-c', `curl -sS -H "Authorization: Bearer $DISCORD_ACCESS_TOKEN" ${API}; echo; curl -sS ${API}`]);
-    expect(res.code).toBe(0);
-    const [a, b] = res.stdout.trim().split('\n').map((line) => JSON.parse(line) as { username: string });
-    expect(a!.username).toBe('alice');
-    expect(b!.username).toBe('alice');
-  });
-
-  it('Python requests: placeholder swapped, and the credential added without Authorization', async () => {
-    const res = await run(['--', 'python3', path.join(fixtures, 'clients.py')]);
-    expect(res.stderr).not.toMatch(/Traceback/);
-    expect(res.stdout).toBe('200 alice\n200 alice\n');
-    expect(res.code).toBe(0);
-  });
-
-  it("Node's global fetch: placeholder swapped, and the credential added without Authorization", async () => {
-    const res = await run(['--', process.execPath, path.join(fixtures, 'clients.mjs')]);
-    expect(res.stdout).toBe('200 alice\n200 alice\n');
-    expect(res.code).toBe(0);
-  });
-
+  // Each client with and without the placeholder: test/run/clients.test.ts.
   it('streams a 5 MB upload (curl sends Expect: 100-continue)', async () => {
     const file = path.join(home, 'upload.bin');
     const payload = randomBytes(5 * 1024 * 1024);
@@ -153,7 +133,8 @@ describe('the child', () => {
     expect(childEnv.KEYGATE_RUN).toBe('1');
     expect(childEnv.NODE_OPTIONS).toMatch(/--require ".*preload\.cjs"$/);
     for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO']) expect(childEnv[name]).toMatch(/ca-bundle\.pem$/);
-    expect(childEnv.NODE_EXTRA_CA_CERTS).toMatch(/node-extra-ca\.pem$/);
+    expect(childEnv.KEYGATE_CA_CERT).toMatch(/keygate-ca\.pem$/);
+    expect(childEnv.WGETRC).toMatch(/wgetrc$/);
     expect(fs.existsSync(childEnv.SSL_CERT_FILE!)).toBe(false); // removed on exit
   });
 
@@ -192,6 +173,36 @@ describe('the child', () => {
     expect(stdout).toContain('got SIGTERM');
     expect(fs.existsSync(path.dirname(bundle!))).toBe(false);
     expect(() => process.kill(Number(pid), 0)).toThrow();
+  });
+
+  it('a Ctrl-C in a terminal reaches the child once (the terminal signals the whole process group)', async () => {
+    // script(1) gives keygate a real pseudo-terminal as its controlling terminal, with keygate and
+    // the child in its foreground process group; the ^C byte written to it becomes SIGINT there.
+    const command = [process.execPath, bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')].map((a) => `'${a}'`).join(' ');
+    const term = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    term.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await new Promise<void>((resolve) => {
+      const check = () => out.includes('ready') && resolve();
+      term.stdout!.on('data', check);
+    });
+    term.stdin!.write('\x03');
+    const code = await new Promise<number | null>((resolve) => term.once('exit', resolve));
+    term.stdin!.end();
+    expect(out).toContain('SIGINT x1');
+    expect(out).not.toContain('SIGINT x2');
+    expect(code).toBe(0);
+  });
+
+  it('a SIGINT sent to keygate alone (no terminal) is forwarded to the child', async () => {
+    const child = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await new Promise<void>((resolve) => child.stdout!.on('data', () => out.includes('ready') && resolve()));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(out).toContain('SIGINT x1');
+    expect(code).toBe(0);
   });
 
   it('refuses to nest inside another keygate run unless --allow-nested', async () => {

@@ -40,7 +40,7 @@ try {
   // Alternate the two, so a noisy moment of the machine hurts both alike.
   for (let round = 0; round < ROUNDS; round++) {
     direct.push(await measure([process.execPath, client, 'direct', String(emulator.port), emulator.caPath, token, String(N)], env));
-    relayed.push(await measure([process.execPath, path.join(root, 'bin', 'keygate.js'), 'run', '--no-sandbox', '--', process.execPath, client, 'proxied', String(N)], env));
+    relayed.push(await measure([process.execPath, path.join(root, 'bin', 'keygate.js'), 'run', '--', process.execPath, client, 'proxied', String(N)], env));
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const result = {

@@ -13,6 +13,9 @@ import { startSession, type Session } from '../helpers/session.js';
 
 const bot = path.resolve(import.meta.dirname, '..', 'fixtures', 'discord-bot.mjs');
 const ALICE = '80351110224678912';
+// The bot's own Node (default: the one running the tests). KEYGATE_TEST_CHILD_NODE=<path to node>
+// runs the same child on another Node, e.g. 24, while keygate stays on this one.
+const childNode = process.env.KEYGATE_TEST_CHILD_NODE ?? process.execPath;
 let session: Session;
 let home: string;
 let token: string;
@@ -46,7 +49,7 @@ function holds(bytes: Buffer, secret: string): boolean {
 }
 
 async function runBot(extraArgs: string[], dir?: string) {
-  return runCli(['run', ...extraArgs, '--', process.execPath, bot, ALICE, ...(dir ? [dir] : [])], { env: session.envFor(home), timeoutMs: 40_000 });
+  return runCli(['run', ...extraArgs, '--', childNode, bot, ALICE, ...(dir ? [dir] : [])], { env: session.envFor(home), timeoutMs: 40_000 });
 }
 
 describe('discord.js under keygate run', () => {

@@ -61,6 +61,9 @@ export async function relayGateway(ctx: GatewayUpgrade, hosts: GatewayHosts): Pr
   upstream.once('open', () => {
     const request = { method: 'GET', url: ctx.target, headers } as unknown as IncomingMessage;
     server.handleUpgrade(request, ctx.client, ctx.buffered ?? Buffer.alloc(0), (client) => {
+      const bots = ctx.authority.rule.credentials.filter((c) => kindOf(c) === 'bot');
+      ctx.entry.action = 'relayed';
+      if (bots.length === 1) ctx.entry.connection = bots[0]!.connection;
       ctx.done(101);
       pipe(ctx, client, upstream, early, watcher);
     });
@@ -117,8 +120,6 @@ async function fromClient(ctx: GatewayUpgrade, data: RawData, isBinary: boolean)
   } catch {
     return undefined;
   }
-  ctx.entry.connection = credential.connection;
-  ctx.entry.action = 'injected';
   return Buffer.from(text.replace(credential.placeholder, real), 'utf8');
 }
 

@@ -86,7 +86,8 @@ describe('discord.js under keygate run', () => {
     expect(log.filter((e) => e.status === 401 || e.status === 4004)).toEqual([]);
     // keygate's own request log names the gateway upgrade, never a token.
     const keygateLog = await runCli(['log', '--json'], { env: session.envFor(home) });
-    expect(keygateLog.stdout).toContain('gateway.discord.gg');
+    const { entries } = JSON.parse(keygateLog.stdout) as { entries: Array<{ host: string; status: number; action: string; connection: string | null }> };
+    expect(entries).toContainEqual(expect.objectContaining({ host: 'gateway.discord.gg', status: 101, action: 'relayed', connection: 'bot' }));
     expect(holds(Buffer.from(keygateLog.stdout), token)).toBe(false);
   }, 60_000);
 });

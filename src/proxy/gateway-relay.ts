@@ -60,7 +60,15 @@ export async function relayGateway(ctx: GatewayUpgrade, hosts: GatewayHosts): Pr
   });
   upstream.once('open', () => {
     const request = { method: 'GET', url: ctx.target, headers } as unknown as IncomingMessage;
+    // ws answers a malformed client handshake with 400 itself and never calls back: drop upstream then.
+    let accepted = false;
+    ctx.client.once('close', () => {
+      if (accepted) return;
+      upstream.terminate();
+      ctx.done(400, 'the client’s WebSocket handshake was refused');
+    });
     server.handleUpgrade(request, ctx.client, ctx.buffered ?? Buffer.alloc(0), (client) => {
+      accepted = true;
       const bots = ctx.authority.rule.credentials.filter((c) => kindOf(c) === 'bot');
       ctx.entry.action = 'relayed';
       if (bots.length === 1) ctx.entry.connection = bots[0]!.connection;

@@ -58,7 +58,10 @@ export function printReport(results, print) {
   print(`${pad('command', 38)}${'ms'.padStart(8)}${'vs node -e 0'.padStart(14)}`);
   for (const c of results.startup) {
     const extra = c.name === 'keygate run -- true' ? `   adds ${(c.median - bare).toFixed(0)} ms to \`true\`` : '';
-    print(`${pad(c.name, 38)}${num(c.median, 8, 1)}${(c.name === 'true' ? '' : (c.median / node).toFixed(2)).padStart(14)}${extra}`);
+    // A row may name its own baseline: `node -e 0` run with the same environment.
+    const base = c.baseline ? results.startup.find((b) => b.name === c.baseline)?.median ?? node : node;
+    const note = c.baseline ? `   (÷ ${c.baseline})` : '';
+    print(`${pad(c.name, 38)}${num(c.median, 8, 1)}${(c.name === 'true' ? '' : (c.median / base).toFixed(2)).padStart(14)}${extra}${note}`);
   }
 
   const runs = results.refresh.map((r) => {

@@ -71,7 +71,7 @@ export function buildProgram(): Command {
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
     .option('--for-tools <a,b,...>', 'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes')
     .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
-    .option('--no-browser', 'do not open a browser; just print the URL')
+    .option('--no-browser', 'do not open a browser (the BROWSER command, else the system opener); just print the URL')
     .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
     .option('--force', 'replace an existing connected connection')
     .addHelpText('after', '\nSee which scopes --for-tools requests, and why: keygate scopes <provider> --for-tools <a,b,...>')
@@ -246,6 +246,25 @@ Examples:
     .argument('<name>', 'name of the new provider (the file name)')
     .option('--force', 'replace an existing file')
     .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.init })), name, options));
+
+  const store = program.command('store').description('where connections are kept: the local vault, or a PostgreSQL database shared by several hosts');
+  store
+    .command('migrate')
+    .description('move every connection to another store, without logging in again')
+    .requiredOption('--to <files|postgres://...>', 'the destination: `files` (the vault under KEYGATE_HOME) or a postgres:// URL')
+    .addHelpText(
+      'after',
+      `
+The source is the store in use (KEYGATE_STORE, default files). Each connection is
+frozen in the source, copied, then removed from the source, so it is never live in
+both with diverging refresh tokens; an interrupted run is finished by running it again.
+A shared store's master key comes from KEYGATE_PASSPHRASE or KEYGATE_KEY_FILE.
+
+Example:
+  KEYGATE_PASSPHRASE=... keygate store migrate --to postgres://keygate@db.internal/keygate
+  KEYGATE_STORE=postgres://keygate@db.internal/keygate keygate store migrate --to files`,
+    )
+    .action((options) => dispatch(() => import('./commands/store.js'), options));
 
   program
     .command('demo')

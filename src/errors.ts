@@ -59,6 +59,12 @@ export class CredentialError extends KeygateError {
 /** The vault cannot be read or written safely (tampering, unknown format, key problems). Exit 1. */
 export class VaultError extends KeygateError {}
 
+/**
+ * The shared store (PostgreSQL) cannot be reached or stopped answering. Exit 1. Never a verdict on a
+ * credential: nothing is marked expired or revoked because of it.
+ */
+export class StoreUnavailableError extends KeygateError {}
+
 /** A call to a provider or the network failed (token exchange, revoke, refresh). Exit 1. */
 export class ProviderRequestError extends KeygateError {}
 

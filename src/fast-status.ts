@@ -28,8 +28,10 @@ export function fastStatus(argv: readonly string[]): boolean {
     return true;
   }
   try {
-    const status = parseRecordFile(file, bytes, id).meta.status;
-    if (typeof status !== 'string') return false;
+    const { meta } = parseRecordFile(file, bytes, id);
+    // A connection frozen by `keygate store migrate` gets the full CLI's error, not its old status.
+    if (typeof meta.status !== 'string' || meta.moving) return false;
+    const status = meta.status;
     process.stdout.write(`${status}\n`);
     return true;
   } catch {

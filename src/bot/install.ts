@@ -4,7 +4,8 @@
 // installed is recorded on the bot connection. The code exchange also returns a user token limited
 // to the install scopes; keygate does not keep it.
 import { ConnectionNotFoundError, KeygateError, UsageError } from '../errors.js';
-import { authorizeUrl, redirectUri } from '../oauth/authorize.js';
+import { parseConnectTo } from '../net.js';
+import { authorizeUrl, reachableUrl, redirectUri } from '../oauth/authorize.js';
 import { startCallbackServer } from '../oauth/callback.js';
 import { resolveClient } from '../oauth/client.js';
 import { createPkce, createState } from '../oauth/pkce.js';
@@ -54,7 +55,9 @@ export async function installBot(provider: ProviderDefinition, vault: Vault, opt
   const callback = await startCallbackServer({ port: options.port, state, providerName: provider.display_name });
   try {
     const redirect = redirectUri(callback.port);
-    const url = new URL(authorizeUrl(provider, { clientId: client.client_id, redirectUri: redirect, scopes: bot.install?.scopes ?? ['bot'], state, pkce }));
+    // As for login: with KEYGATE_CONNECT_TO redirecting the authorize host, the browser gets the real address.
+    const authorize = authorizeUrl(provider, { clientId: client.client_id, redirectUri: redirect, scopes: bot.install?.scopes ?? ['bot'], state, pkce });
+    const url = new URL(reachableUrl(authorize, parseConnectTo(options.env.KEYGATE_CONNECT_TO)));
     url.searchParams.set('permissions', permissions);
     if (options.guild !== undefined) {
       url.searchParams.set('guild_id', options.guild);

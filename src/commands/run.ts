@@ -27,7 +27,7 @@ export async function main(command: string[], options: { connection?: string[]; 
     connections: options.connection,
     verbose: options.verbose,
     allowNested: options.allowNested,
-    tokens: createTokenAccess(vault, providers),
+    tokens: createTokenAccess(vault, providers, { warn: (line) => io.stderr(`${line}\n`) }),
     stderr: io.stderr,
   });
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { botApi, botCredential, isBotOnly, type SharedRoute } from './bot-api.js';
 import { answerFault } from './faults.js';
+import { toolRoute } from './tools-routes.js';
 import { httpError, json, type Exchange } from './http.js';
 import { application, connection, currentUser, discordTimestamp, guildMember, partialGuild, partialUser } from './payloads.js';
 import type { AccessToken } from './state.js';
@@ -12,7 +13,7 @@ import type { EmulatorUser } from './types.js';
 type Handler = (ex: Exchange, token: AccessToken, user: EmulatorUser, path: string) => void | Promise<void>;
 
 /** `method` `*` accepts any. `scopes`: null needs no token; [] any valid token; else one of these. */
-type ApiRoute =
+export type ApiRoute =
   | { method: string; scopes: null; handle: (ex: Exchange) => void }
   | { method: string; scopes: readonly string[]; handle: Handler };
 
@@ -32,7 +33,7 @@ const BOT_ONLY_ROUTE: ApiRoute = { method: 'GET', scopes: ['bot-token-only'], ha
 
 /** The routes a bot token may use too: those needing no token, and the echo target. */
 function sharedRoute(path: string): SharedRoute | undefined {
-  const route = ROUTES.get(path);
+  const route = ROUTES.get(path) ?? toolRoute(path);
   if (!route) return undefined;
   if (route.scopes === null) return { method: route.method, needsToken: false, handle: (ex) => route.handle(ex) };
   if (path === '/__echo') return { method: route.method, needsToken: true, handle: (ex, tokenId) => echo(ex, { id: tokenId ?? '' }) };
@@ -44,7 +45,7 @@ export async function api(ex: Exchange, path: string): Promise<void> {
   state.counters.apiCalls++;
   const bot = botCredential(ex);
   if (bot !== undefined) return botApi(ex, path, bot, sharedRoute);
-  const route = ROUTES.get(path) ?? (MEMBER_PATH.test(path) ? MEMBER_ROUTE : isBotOnly(path) ? BOT_ONLY_ROUTE : undefined);
+  const route = ROUTES.get(path) ?? toolRoute(path) ?? (MEMBER_PATH.test(path) ? MEMBER_ROUTE : isBotOnly(path) ? BOT_ONLY_ROUTE : undefined);
   if (!route) return httpError(ex, 404);
   if (route.method !== '*' && route.method !== ex.method) return httpError(ex, 405);
   const fault = state.takeFault('api');

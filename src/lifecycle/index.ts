@@ -1,10 +1,10 @@
 // The credential access the rest of keygate uses: a fresh record for `get --reveal`, and the
 // token hooks the proxy calls. In-process single flight on top of the vault's cross-process lock:
 // concurrent requests in one proxy share one refresh instead of queueing on the file lock.
-import { ConnectionNotFoundError } from '../errors.js';
+import { ConnectionNotFoundError, CredentialError, StoreUnavailableError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
-import { isStale, refreshConnection } from './refresh.js';
+import { isExpired, isStale, refreshConnection } from './refresh.js';
 
 export { isStale, isExpired, refreshMargin, refreshConnection } from './refresh.js';
 
@@ -50,13 +50,24 @@ export async function afterUnauthorized(
  * Token hooks for the proxy. The hot path costs no I/O: a token is served from memory until it
  * turns stale, then re-read from the vault (another process may have refreshed it) and refreshed
  * under the lock only if still needed.
+ *
+ * When the store cannot be reached (a shared database that is down), a refresh cannot be coordinated
+ * with the other hosts, and refreshing alone would burn the single-use refresh token for all of them.
+ * So the cached token is served while it is still valid, saying so once; past its expiry the request
+ * fails with the reason. Nothing is marked expired or revoked for it: the store is not even written.
  */
-export function createTokenAccess(vault: Vault, providers: Map<string, ProviderDefinition>) {
+export function createTokenAccess(vault: Vault, providers: Map<string, ProviderDefinition>, options: { warn?: (line: string) => void } = {}) {
   const cache = new Map<string, ConnectionRecord>();
+  const warned = new Set<string>();
   const providerOf = (name: string): ProviderDefinition => {
     const provider = providers.get(name);
     if (!provider) throw new ConnectionNotFoundError(`unknown provider ${name}`);
     return provider;
+  };
+  const sayOnce = (key: string, line: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    options.warn?.(line);
   };
   // Discord answers 401 (not 403) to a token that lacks a scope, so a 401 right after a reactive
   // refresh says nothing about the token: remember such tokens and do not refresh again for them.
@@ -67,7 +78,21 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
       const key = `${providerName}/${connection}`;
       const cached = cache.get(key);
       if (cached && (cached.status !== 'connected' || !isStale(cached))) return cached.tokens.access_token;
-      const record = await freshRecord(vault, providerOf(providerName), connection);
+      let record: ConnectionRecord;
+      try {
+        record = await freshRecord(vault, providerOf(providerName), connection);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || !cached) throw err;
+        if (cached.status === 'connected' && !isExpired(cached)) {
+          sayOnce(`${key}:cached`, `keygate: ${err.message}; serving ${key}'s cached token until it expires (${cached.tokens.expires_at}), since a refresh must be coordinated through the store`);
+          return cached.tokens.access_token;
+        }
+        throw new CredentialError(`${key}'s token has expired and cannot be refreshed: ${err.message}`, {
+          hint: 'a refresh must go through the shared store, so other hosts keep a working refresh token; restore the database and retry',
+          cause: err,
+        });
+      }
+      warned.delete(`${key}:cached`);
       cache.set(key, record);
       return record.tokens.access_token;
     },
@@ -75,7 +100,15 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
       const key = `${providerName}/${connection}`;
       const recent = recentlyReplayed.get(key);
       if (recent && recent.token === token && Date.now() - recent.at < REPLAY_MEMORY_MS) return undefined;
-      const { record, next } = await afterUnauthorized(vault, providerOf(providerName), connection, token);
+      let outcome: Awaited<ReturnType<typeof afterUnauthorized>>;
+      try {
+        outcome = await afterUnauthorized(vault, providerOf(providerName), connection, token);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        sayOnce(`${key}:401`, `keygate: ${err.message}; passing a 401 for ${key} through without refreshing, since a refresh must be coordinated through the store`);
+        return undefined;
+      }
+      const { record, next } = outcome;
       if (record) cache.set(key, record);
       if (next) recentlyReplayed.set(key, { token: next, at: Date.now() });
       return next;

@@ -134,7 +134,8 @@ function keygateSecretVariables(providers: Map<string, ProviderDefinition>): str
   // A bot token the user exported for `login --bot` must not reach the child either: when the bot is
   // in the run, its placeholder takes the variable's place.
   const botTokens = [...providers.values()].flatMap((p) => (p.bot ? [p.bot.placeholder_env] : []));
-  return ['KEYGATE_PASSPHRASE', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`), ...botTokens];
+  // KEYGATE_STORE may carry the shared database's password (postgres://user:password@host/db).
+  return ['KEYGATE_PASSPHRASE', 'KEYGATE_STORE', 'PGPASSWORD', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`), ...botTokens];
 }
 
 /** preload.cjs next to this file once compiled; from the sources (tests), the compiled copy in dist/. */

@@ -2,6 +2,7 @@
 // several hosts (KEYGATE_STORE=postgres://…). The PostgreSQL code and `pg` load only when chosen.
 import { UsageError } from '../errors.js';
 import { openFileStore } from './files.js';
+import { guardMoves } from './guard.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
 export * from './types.js';
@@ -18,8 +19,17 @@ export function isPostgresUrl(value: string): boolean {
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  return guardMoves(await openUnguarded(options));
+}
+
+/** The store without the guard against frozen (moving) connections: for `keygate store migrate` only. */
+export async function openUnguarded(options: OpenStoreOptions = {}): Promise<Store> {
   const setting = storeSetting(options);
   if (setting === 'files') return openFileStore(options);
+  if (isPostgresUrl(setting)) {
+    const { openPostgresStore } = await import('./postgres/index.js');
+    return openPostgresStore(setting, options);
+  }
   // The value may hold a database password, so the message names only its scheme.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(setting)?.[0] ?? 'a value that is not a URL';
   throw new UsageError(`KEYGATE_STORE must be \`files\` or a postgres:// URL, got ${scheme}`, {

@@ -84,6 +84,6 @@ export async function listToolCoverage(provider: ProviderDefinition, options: { 
     connection,
     status: meta?.status ?? 'not_connected',
     granted: meta?.tokens.scopes ?? [],
-    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, bot, providerName: provider.name }) })),
+    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, bot, providerName: provider.name, unavailable: meta ? `connection ${meta.status}` : 'not connected' }) })),
   };
 }

@@ -50,6 +50,8 @@ export interface CoverageOptions {
   bot?: boolean;
   /** For notes, e.g. `keygate login discord --bot`. */
   providerName?: string;
+  /** Why `granted` is undefined, for the note. Default "not connected". */
+  unavailable?: string;
 }
 
 export function coverage(tool: Tool, options: CoverageOptions): Coverage {
@@ -62,7 +64,7 @@ export function coverage(tool: Tool, options: CoverageOptions): Coverage {
   const limit = user.onlyWith
     ? `only with ${Object.entries(user.onlyWith).map(([k, v]) => `${k}=${String(v)}`).join(', ')}; other values ${options.bot ? 'use the bot connection' : botNote}`
     : undefined;
-  if (options.granted === undefined) return { ...base, callable: false, scopes: user.scopes, missing: user.scopes, note: 'not connected' };
+  if (options.granted === undefined) return { ...base, callable: false, scopes: user.scopes, missing: [], note: options.unavailable ?? 'not connected' };
   const granted = new Set(options.granted);
   const missing = user.scopes.filter((s) => !granted.has(s));
   return { ...base, callable: missing.length === 0, scopes: user.scopes, missing, note: missing.length ? `missing ${missing.join(', ')}` : limit };

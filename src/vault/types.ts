@@ -53,6 +53,14 @@ export interface ConnectionRecord {
   status_changed_at?: string;
   created_at: string;
   refreshed_at?: string;
+  /**
+   * Set by `keygate store migrate` (under the record's lock) before the connection is copied to
+   * another store: from then on this copy is frozen (never refreshed or served), so the two stores
+   * can never hold diverging refresh tokens. See src/store/migrate.ts.
+   */
+  moving?: { to: string; at: string };
+  /** On the copy in the destination store: where it was moved from. */
+  migrated_from?: { from: string; at: string };
 }
 
 /**

@@ -11,6 +11,8 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, with `binary: true` (an image). */
+  bytes?: Buffer;
 }
 
 export function tempHome(prefix = 'keygate-test-'): string {
@@ -31,15 +33,20 @@ export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
   return env;
 }
 
-export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onStdout?: (chunk: string) => void; onStderr?: (chunk: string) => void }): Promise<CliResult> {
+export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onStdout?: (chunk: string) => void; onStderr?: (chunk: string) => void; binary?: boolean }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      options.onStdout?.(chunk);
-    });
+    const chunks: Buffer[] = [];
+    if (options.binary) {
+      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    } else {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        options.onStdout?.(chunk);
+      });
+    }
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       options.onStderr?.(chunk);
@@ -48,7 +55,7 @@ export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; input?
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve(options.binary ? { code, stdout, stderr, bytes: Buffer.concat(chunks) } : { code, stdout, stderr });
     });
     child.stdin.end(options.input ?? '');
   });

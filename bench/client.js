@@ -4,7 +4,8 @@
 //   throughput  rounds of N requests per scenario (concurrency, fresh connections) against each
 //               target in turn: direct to the emulator, through keygate (intercepted), through
 //               keygate's blind tunnel (the emulator as localhost: bytes relayed, nothing parsed;
-//               the floor for any proxy hop), through mitmproxy
+//               the floor for any proxy hop), through the floor relay (bench/floor-relay.js: the
+//               floor for a TLS-terminating one), through mitmproxy
 //   refresh     bursts of concurrent requests before and as the access token goes stale
 // Prints one JSON document on stdout; progress on stderr.
 import fs from 'node:fs';
@@ -27,10 +28,11 @@ function dispatcher(target, connections) {
   }
   if (target === 'keygate') return new ProxyAgent({ uri: process.env.HTTPS_PROXY, connections });
   if (target === 'tunnel') return new ProxyAgent({ uri: process.env.HTTPS_PROXY, connections, requestTls: { ca: emulatorCa } });
+  if (target === 'floor') return new ProxyAgent({ uri: config.floor.url, connections, requestTls: { ca: fs.readFileSync(config.floor.caPath, 'utf8') } });
   return new ProxyAgent({ uri: config.mitm.url, connections, requestTls: { ca: fs.readFileSync(config.mitm.caPath, 'utf8') } });
 }
 
-const authorization = { direct: `Bearer ${realToken}`, keygate: `Bearer ${placeholder}`, tunnel: `Bearer ${realToken}`, mitmproxy: `Bearer ${placeholder}` };
+const authorization = { direct: `Bearer ${realToken}`, keygate: `Bearer ${placeholder}`, tunnel: `Bearer ${realToken}`, floor: `Bearer ${placeholder}`, mitmproxy: `Bearer ${placeholder}` };
 // localhost is not a provider host: keygate tunnels it blind, to the emulator (its certificate names localhost too).
 const urls = { tunnel: `https://localhost:${config.emulatorPort}/api/v10/users/@me` };
 
@@ -41,7 +43,7 @@ function cpuMs(pid) {
 }
 
 /** The proxy's process, to charge it the CPU a trial costs it: keygate run is our parent. */
-const proxyPid = { direct: undefined, keygate: process.ppid, tunnel: process.ppid, mitmproxy: config.mitm?.pid };
+const proxyPid = { direct: undefined, keygate: process.ppid, tunnel: process.ppid, floor: config.floor.pid, mitmproxy: config.mitm?.pid };
 
 /** `total` GETs from `workers` concurrent loops; req/s and per-request latencies (ms). */
 async function trial(target, agent, total, workers, fresh) {
@@ -83,7 +85,7 @@ function parentMemory() {
 }
 
 async function throughput() {
-  const targets = ['direct', 'keygate', 'tunnel', ...(config.mitm ? ['mitmproxy'] : [])];
+  const targets = ['direct', 'keygate', 'tunnel', 'floor', ...(config.mitm ? ['mitmproxy'] : [])];
   const out = { memory: { idle: parentMemory() }, scenarios: [] };
   for (const scenario of config.scenarios) {
     const agents = Object.fromEntries(targets.map((t) => [t, dispatcher(t, scenario.concurrency)]));

@@ -20,9 +20,19 @@ export function summarize(scenario) {
       p99: median(rounds.map((r) => r.p99)),
       vsDirect: median(rounds.map((r, i) => r.rps / direct[i].rps)),
       cpuUsPerRequest: cpu.length ? median(cpu) : undefined,
+      // What the path adds to a request, in µs (sequential: the latency a client waits for; with
+      // concurrency, the throughput cost): median of per-round differences to the direct round.
+      addedUs: median(rounds.map((r, i) => (1e6 / r.rps - 1e6 / direct[i].rps) * scenario.concurrency)),
     };
   }
   return out;
+}
+
+/** keygate's added µs per request divided by the floor relay's, per round pair (the aim: ≤ 1.25). */
+export function versusFloor(scenario) {
+  const { direct, keygate, floor } = scenario.rounds;
+  if (!floor) return undefined;
+  return median(keygate.map((k, i) => (1 / k.rps - 1 / direct[i].rps) / (1 / floor[i].rps - 1 / direct[i].rps)));
 }
 
 export function printReport(results, print) {
@@ -35,9 +45,11 @@ export function printReport(results, print) {
 
   print('');
   print('Throughput: GET /api/v10/users/@me over HTTPS, undici client in its own process; medians of rounds');
-  print('(tunnel: keygate\'s blind tunnel to the same server, nothing intercepted: what one extra hop costs)');
-  print(`${pad('scenario', 36)}${pad('path', 11)}${'req/s'.padStart(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'vs direct'.padStart(11)}${'proxy CPU/req'.padStart(15)}`);
+  print('(tunnel: keygate\'s blind tunnel to the same server, nothing intercepted: what one extra hop costs;');
+  print(' floor: bench/floor-relay.js, the smallest TLS-terminating relay that sets the header, on Node\'s HTTP)');
+  print(`${pad('scenario', 36)}${pad('path', 11)}${'req/s'.padStart(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'vs direct'.padStart(11)}${'added µs'.padStart(10)}${'proxy CPU/req'.padStart(15)}`);
   const versus = [];
+  const floors = [];
   for (const scenario of results.throughput) {
     const summary = summarize(scenario);
     let first = true;
@@ -45,10 +57,13 @@ export function printReport(results, print) {
       const label = first ? `${scenario.name} (${scenario.rounds.direct.length}×${scenario.requests})` : '';
       first = false;
       const cpu = s.cpuUsPerRequest === undefined ? '' : `${s.cpuUsPerRequest.toFixed(0)} µs`;
-      print(`${pad(label, 36)}${pad(target, 11)}${num(s.rps, 7)}${num(s.p50, 9, 2)}${num(s.p99, 9, 2)}${(target === 'direct' ? '' : s.vsDirect.toFixed(2)).padStart(11)}${cpu.padStart(15)}`);
+      print(`${pad(label, 36)}${pad(target, 11)}${num(s.rps, 7)}${num(s.p50, 9, 2)}${num(s.p99, 9, 2)}${(target === 'direct' ? '' : s.vsDirect.toFixed(2)).padStart(11)}${(target === 'direct' ? '' : s.addedUs.toFixed(0)).padStart(10)}${cpu.padStart(15)}`);
     }
+    const ratio = versusFloor(scenario);
+    if (ratio !== undefined) floors.push(`${scenario.name} ${ratio.toFixed(2)}`);
     if (summary.mitmproxy) versus.push(`${scenario.name} ${(summary.keygate.rps / summary.mitmproxy.rps).toFixed(1)}×`);
   }
+  if (floors.length) print(`keygate's added time ÷ the floor relay's (aim ≤ 1.25): ${floors.join(', ')}`);
   if (versus.length) print(`keygate ÷ mitmproxy, req/s: ${versus.join(', ')}`);
 
   print('');

@@ -6,7 +6,8 @@
 // KEYGATE_BENCH_BIN=<path>: another build's bin/keygate.js. MITMDUMP=<path>: another mitmdump.
 //
 //   throughput  GET /api/v10/users/@me over kept-alive HTTPS (and over new connections), direct vs
-//               through a real `keygate run` vs through mitmproxy (if mitmdump is installed)
+//               through a real `keygate run` vs the floor (bench/floor-relay.js: the smallest
+//               TLS-terminating relay on Node's HTTP machinery) vs mitmproxy (if mitmdump is installed)
 //   start-up    `keygate get --field status` and `keygate run -- true` against `node -e 0` and `true`;
 //               cold `keygate call discord get_my_user` (a real call to the emulator) against `node -e 0`
 //               with the same environment (NODE_EXTRA_CA_CERTS costs Node itself ~35 ms)
@@ -80,6 +81,8 @@ async function main() {
   const tokenFile = path.join(home, 'bench-token');
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
 
+  const floorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'floor-relay.js'), home, String(emulator.port), emulator.caPath, tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const floor = JSON.parse(await firstLine(floorProcess.stdout));
   const mitm = await startMitmproxy(emulator, token);
   const results = {
     date: new Date().toISOString(),
@@ -91,8 +94,8 @@ async function main() {
     memory: undefined,
   };
 
-  log('throughput (direct, keygate run' + (mitm ? ', mitmproxy' : '') + ')');
-  const config = { tokenFile, emulatorCaPath: emulator.caPath, emulatorPort: emulator.port, scenarios: SCENARIOS, mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 } };
+  log('throughput (direct, keygate run, floor relay' + (mitm ? ', mitmproxy' : '') + ')');
+  const config = { tokenFile, emulatorCaPath: emulator.caPath, emulatorPort: emulator.port, scenarios: SCENARIOS, floor, mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 } };
   const throughput = await runClient(env, 'throughput', config);
   results.throughput = throughput.scenarios;
   results.memory = { keygate: throughput.memory, mitmproxy: mitm ? processMemory(mitm.pid) : undefined };

@@ -3,7 +3,7 @@
 // `resetBotToken`) makes the old one answer 401 at once. Gateway sessions live here too, so a
 // RESUME can find the session an IDENTIFY started.
 import { randomBytes } from 'node:crypto';
-import { randomToken } from './state.js';
+import { randomToken } from './random.js';
 import type { EmulatorBot, EmulatorClient, EmulatorGuild } from './types.js';
 
 export interface BotToken {

@@ -2,8 +2,8 @@
 // tokens, fault injections, counters and the request log. No HTTP here, so the rules read plainly.
 // Tokens are kept only while they are live: a rotated refresh token or a revoked grant leaves the
 // maps, so every check on the hot path is one Map lookup.
-import { randomInt } from 'node:crypto';
 import { BotRegistry } from './bots.js';
+import { randomToken } from './random.js';
 import type { EmulatorClient, EmulatorCounters, EmulatorGuild, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
 
 /** Codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten). */
@@ -350,11 +350,4 @@ function applies(routes: FaultRoutes, route: 'token' | 'api'): boolean {
   return routes === 'all' || routes === route;
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A random alphanumeric string, the shape of Discord's 30-character tokens and codes. */
-export function randomToken(length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += ALPHABET[randomInt(ALPHABET.length)];
-  return out;
-}
+export { randomToken } from './random.js';

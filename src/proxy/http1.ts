@@ -69,6 +69,11 @@ export function isHopByHop(lower: string, connectionTokens: ReadonlySet<string> 
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
+// RFC 9112 §3.2: origin-form, absolute-form, asterisk-form, or (CONNECT only) authority-form.
+// In absolute-form the authority holds none of the characters RFC 3986 leaves out of a host (llhttp
+// refuses them too); path and query are printable ASCII.
+const TARGET = /^(?:\/[\x21-\x7e]*|\*|[A-Za-z]+:\/\/[^"#<>\\^`{|}/?\x00-\x20\x7f-\xff]+(?:[/?][\x21-\x7e]*)?)$/;
+const AUTHORITY_TARGET = /^[^/?#@\s]+:\d+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 // Once the head is split at CRLF, no line may hold a CR or LF (RFC 9112 §2.2: a bare one is how
 // headers get smuggled), NUL or another control but HTAB (RFC 9110 §5.5).
@@ -112,6 +117,10 @@ export class HeadReader {
     const end = findHeadEnd(bytes, this.searchFrom);
     if (end === -1) {
       if (bytes.length > MAX_HEAD_BYTES) throw new HttpParseError(this.tooLargeStatus, `${this.tooLargeStatus === 502 ? 'response' : 'request'} head too large`);
+      // A bare LF can never become part of a valid head: refuse now rather than wait for more bytes.
+      for (let lf = bytes.indexOf(0x0a, this.searchFrom); lf !== -1; lf = bytes.indexOf(0x0a, lf + 1)) {
+        if (lf === 0 || bytes[lf - 1] !== 0x0d) throw new HttpParseError(this.tooLargeStatus === 502 ? 502 : 400, 'bare CR or LF in the message head');
+      }
       this.searchFrom = Math.max(0, bytes.length - 3);
       return undefined;
     }
@@ -130,6 +139,7 @@ export function parseRequestHead(head: string): RequestHead {
     throw new HttpParseError(400, 'malformed request line');
   }
   const minor = match[3] === '1' ? 1 : 0;
+  if (!(match[1] === 'CONNECT' ? AUTHORITY_TARGET : TARGET).test(match[2]!)) throw new HttpParseError(400, 'malformed request target');
   const fields = parseFields(lines, 400);
   let host: string | undefined;
   let hosts = 0;
@@ -173,7 +183,10 @@ export function parseResponseHead(head: string, method: string): ResponseHead {
   const fields = parseFields(lines, 502);
   // RFC 9112 §6.3: these never have a body, whatever the headers say.
   const bodiless = method === 'HEAD' || status < 200 || status === 204 || status === 304;
-  const framing: Framing = bodiless ? { kind: 'none' } : fields.framing(502);
+  // Framing headers are checked even where they do not apply: a malformed one means a broken or
+  // hostile server whatever the status.
+  const declared = fields.framing(502);
+  const framing: Framing = bodiless ? { kind: 'none' } : declared;
   const tokens = fields.connectionTokens;
   const keepAlive = framing.kind !== 'close' && (minor === 1 ? !tokens?.has('close') : tokens?.has('keep-alive') === true);
   let keepAliveMs: number | undefined;
@@ -236,11 +249,19 @@ function parseFields(lines: string[], status: number): Fields {
       case 14:
         if (name.toLowerCase() === 'content-length') {
           contentLengths++;
-          contentLength = value;
+          // Whitespace after the number is refused, as llhttp refuses it: a length two parsers could
+          // read differently is a smuggling vector.
+          const last = line.charCodeAt(line.length - 1);
+          contentLength = last === 0x20 || last === 0x09 ? 'malformed' : value;
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        if (name.toLowerCase() === 'transfer-encoding') {
+          // Trailing whitespace: llhttp 9 stops reading `chunked` there; refused rather than guessed.
+          const last = line.charCodeAt(line.length - 1);
+          const coding = last === 0x20 || last === 0x09 ? '' : value;
+          transferEncoding = transferEncoding === undefined ? coding : `${transferEncoding}, ${coding}`;
+        }
         break;
     }
   }
@@ -254,6 +275,8 @@ function parseFields(lines: string[], status: number): Fields {
         // RFC 9112 §6.1: a message with both is a smuggling attempt; a proxy must not forward it as is.
         if (contentLengths > 0) throw new HttpParseError(errorStatus, 'both Content-Length and Transfer-Encoding');
         const codings = transferEncoding.split(',').map((c) => c.trim().toLowerCase());
+        // An empty coding (an empty field, or `chunked,`) is refused, as llhttp 9 refuses it.
+        if (codings.includes('')) throw new HttpParseError(errorStatus, `malformed Transfer-Encoding "${transferEncoding}"`);
         const chunked = codings.filter((c) => c === 'chunked').length;
         if (codings.at(-1) === 'chunked' && chunked === 1) return { kind: 'chunked' };
         // RFC 9112 §6.3: chunked not last means a request's length cannot be known (400); a response
@@ -329,6 +352,7 @@ const enum Chunk {
   DataCr,
   DataLf,
   TrailerStart,
+  TrailerName,
   Trailer,
   TrailerLf,
   FinalLf,
@@ -342,6 +366,8 @@ class ChunkedFramer implements BodyFramer {
   private digits = 0;
   private lineBytes = 0;
   private trailerBytes = 0;
+  /** The current chunk's extensions, checked whole at the end of the size line. */
+  private extension = '';
 
   constructor(private readonly status: number) {}
 
@@ -369,6 +395,7 @@ class ChunkedFramer implements BodyFramer {
             this.size = this.size * 16 + digit;
           } else if (this.digits > 0 && c === 0x3b /* ; */) {
             this.state = Chunk.Extension;
+            this.extension = ';';
           } else if (this.digits > 0 && c === 0x0d) {
             this.state = Chunk.SizeLf;
           } else {
@@ -378,9 +405,11 @@ class ChunkedFramer implements BodyFramer {
         }
         case Chunk.Extension: {
           const c = chunk[i]!;
-          if (c === 0x0d) this.state = Chunk.SizeLf;
-          else if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.error('malformed chunk extension');
-          else if (++this.lineBytes > MAX_CHUNK_LINE) throw this.error('chunk extension too long');
+          if (c === 0x0d) {
+            if (!CHUNK_EXTENSIONS.test(this.extension)) throw this.error('malformed chunk extension');
+            this.state = Chunk.SizeLf;
+          } else if (++this.lineBytes > MAX_CHUNK_LINE) throw this.error('chunk extension too long');
+          else this.extension += String.fromCharCode(c);
           break;
         }
         case Chunk.SizeLf:
@@ -401,14 +430,22 @@ class ChunkedFramer implements BodyFramer {
           const c = chunk[i]!;
           if (c === 0x0d) this.state = Chunk.FinalLf;
           else if (c === 0x20 || c === 0x09) throw this.error('folded trailer line (obs-fold)');
-          else if (c === 0x0a || c === 0x00) throw this.error('malformed trailer line');
-          else this.state = Chunk.Trailer;
+          else if (!TOKEN_BYTE[c]) throw this.error('malformed trailer line');
+          else this.state = Chunk.TrailerName;
+          break;
+        }
+        case Chunk.TrailerName: {
+          // RFC 9110 §5.1: a field name is a token, followed by the colon with no whitespace.
+          const c = chunk[i]!;
+          if (c === 0x3a) this.state = Chunk.Trailer;
+          else if (!TOKEN_BYTE[c]) throw this.error('malformed trailer line');
+          if (++this.trailerBytes > MAX_HEAD_BYTES) throw this.error('trailer section too large');
           break;
         }
         case Chunk.Trailer: {
           const c = chunk[i]!;
           if (c === 0x0d) this.state = Chunk.TrailerLf;
-          else if (c === 0x0a || c === 0x00) throw this.error('bare LF or NUL in a trailer line');
+          else if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.error('control character in a trailer line');
           if (++this.trailerBytes > MAX_HEAD_BYTES) throw this.error('trailer section too large');
           break;
         }
@@ -432,6 +469,15 @@ class ChunkedFramer implements BodyFramer {
     return new HttpParseError(this.status, message);
   }
 }
+
+// RFC 9112 §7.1.1: `;name` or `;name=value`, value a token or a quoted string. The optional
+// whitespace (BWS) the grammar tolerates is refused: no client sends it, and parsers disagree on it.
+const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+const TOKEN_CHARS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const CHUNK_EXTENSIONS = new RegExp(`^(?:;${TOKEN_CHARS}(?:=(?:${TOKEN_CHARS}|${QUOTED}))?)+$`);
+
+/** Bytes allowed in a token (RFC 9110 §5.6.2), indexed by byte value. */
+const TOKEN_BYTE: readonly boolean[] = Array.from({ length: 256 }, (_, c) => c < 0x80 && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(String.fromCharCode(c)));
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;

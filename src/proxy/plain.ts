@@ -1,10 +1,10 @@
 // Plain-HTTP proxy requests (absolute-form, `GET http://host/...`). Other hosts are forwarded
-// untouched (http-proxy). A provider host is refused: its credential only ever travels over TLS to
+// untouched but for hop-by-hop fields, on Node's own HTTP client. A provider host is refused: its credential only ever travels over TLS to
 // it, and forwarding without the credential would send the placeholder upstream in clear text and
 // fail later with a confusing 401 instead of saying what to do now.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type HttpProxy from 'http-proxy';
 import { type ConnectTarget, resolveTarget } from '../net.js';
+import { isHopByHop } from './http1.js';
 import { sendError } from './responses.js';
 import { describeUpstreamError } from './upstream-errors.js';
 
@@ -14,14 +14,7 @@ export interface PlainForwarder {
 }
 
 export function createPlainForwarder(options: { connectTo: Map<string, ConnectTarget>; isProviderHost: (host: string) => boolean }): PlainForwarder {
-  // Without an agent http-proxy sends `Connection: close` upstream; a keep-alive agent reuses connections.
   const agent = new http.Agent({ keepAlive: true });
-  // http-proxy costs ~40 ms to load and most runs never send plain HTTP: loaded on the first such request.
-  let proxy: Promise<HttpProxy> | undefined;
-  const load = (): Promise<HttpProxy> =>
-    (proxy ??= import('http-proxy').then(({ default: httpProxy }) =>
-      httpProxy.createProxyServer({ agent, xfwd: false, changeOrigin: false, preserveHeaderKeyCase: true, proxyTimeout: 300_000 }),
-    ));
   return {
     handle(req, res) {
       let url: URL;
@@ -37,23 +30,51 @@ export function createPlainForwarder(options: { connectTo: Map<string, ConnectTa
       if (options.isProviderHost(host)) {
         return sendError(res, 403, 'keygate_plain_http_refused', `keygate refuses plain-HTTP requests to ${host}; use https://${host}${url.pathname}`);
       }
-      // The run's proxy credentials are for keygate only: never forwarded.
-      delete req.headers['proxy-authorization'];
-      delete req.headers['proxy-connection'];
+      // The run's proxy credentials are for keygate only: never forwarded (they are hop-by-hop).
       const port = Number(url.port || 80);
       const target = resolveTarget(options.connectTo, url.hostname.replace(/^\[|\]$/g, ''), port);
-      const host6 = target.host.includes(':') ? `[${target.host}]` : target.host;
-      load().then(
-        (forwarder) =>
-          forwarder.web(req, res, { target: `http://${host6}:${target.port}` }, (err) => {
-            sendError(res, 502, 'keygate_upstream_error', describeUpstreamError(err, url.hostname, port));
-          }),
-        () => sendError(res, 502, 'keygate_upstream_error', 'keygate could not load its HTTP forwarder'),
-      );
+      const upstream = http.request({
+        host: target.host,
+        port: target.port,
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers: withHost(endToEnd(req.rawHeaders), url.host),
+        setHost: false,
+        agent,
+      });
+      upstream.setTimeout(UPSTREAM_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+      upstream.on('response', (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.rawHeaders));
+        answer.pipe(res);
+        answer.on('error', () => res.destroy());
+      });
+      upstream.on('error', (err) => sendError(res, 502, 'keygate_upstream_error', describeUpstreamError(err, url.hostname, port)));
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      req.pipe(upstream);
     },
     close() {
-      void proxy?.then((forwarder) => forwarder.close());
       agent.destroy();
     },
   };
+}
+
+const UPSTREAM_TIMEOUT_MS = 300_000;
+
+/** An HTTP/1.0 request may come without Host: the one from its absolute-form target is added. */
+function withHost(raw: string[], host: string): string[] {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') return raw;
+  return ['Host', host, ...raw];
+}
+
+/** A raw header list without its hop-by-hop fields (RFC 9110 §7.6.1), names as received. */
+function endToEnd(raw: string[]): string[] {
+  const tokens = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'connection') for (const t of raw[i + 1]!.split(',')) tokens.add(t.trim().toLowerCase());
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!isHopByHop(raw[i]!.toLowerCase(), tokens)) out.push(raw[i]!, raw[i + 1]!);
+  return out;
 }

@@ -56,7 +56,7 @@ describe('bot connections', () => {
     expect(result.url!.searchParams.get('scope')).toBe('bot applications.commands');
     expect(result.url!.searchParams.get('permissions')).toBe('2048');
     expect(result.url!.searchParams.get('disable_guild_select')).toBe('true');
-    expect(result.page?.body).toContain('added keygate-demo to Keygate Lab');
+    expect('page' in result ? result.page.body : undefined).toContain('added keygate-demo to Keygate Lab');
     expect(result.stdout).toContain('Installed discord/bot (keygate-demo) in Keygate Lab (197038439483310086) with permissions 2048');
     expect(session.emulator.controls.installations()).toContainEqual({ guild_id: '197038439483310086', guild_name: 'Keygate Lab', permissions: '2048' });
 

@@ -120,19 +120,19 @@ export function storeContract(name: string, harness: StoreHarness): void {
         let inside = 0;
         let most = 0;
         const slow = (store: Store) =>
-          store.update('discord', 'solo', async () => {
+          store.update('discord', 'solo', async (): Promise<typeof UNCHANGED> => {
             most = Math.max(most, ++inside);
             await new Promise((resolve) => setTimeout(resolve, 30));
             inside--;
-            return UNCHANGED as typeof UNCHANGED;
+            return UNCHANGED;
           });
         await Promise.all([slow(a), slow(b), slow(a), slow(b)]);
         expect(most).toBe(1);
         // Different connections do not wait for each other.
         await a.write(sampleRecord('discord', 'other'));
-        await a.update('discord', 'solo', async () => {
+        await a.update('discord', 'solo', async (): Promise<typeof UNCHANGED> => {
           await b.update('discord', 'other', (c) => ({ ...c!, status_reason: 'updated while solo was locked' }));
-          return UNCHANGED as typeof UNCHANGED;
+          return UNCHANGED;
         });
         expect((await b.read('discord', 'other'))?.status_reason).toBe('updated while solo was locked');
       } finally {

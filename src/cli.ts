@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ExitCode, UsageError, exitCodeOf, formatError } from './errors.js';
+import { ExitCode, InterruptedError, UsageError, exitCodeOf, formatError } from './errors.js';
 import { packageRoot } from './home.js';
 import { processIO } from './commands/io.js';
 
@@ -91,9 +91,10 @@ export function buildProgram(): Command {
 
   program
     .command('logout')
-    .description('revoke the connection at the provider and delete it locally')
+    .description('revoke the connection at the provider and delete it locally (kept if the revocation fails)')
     .argument('<provider>', 'provider name')
     .option('--connection <name>', 'connection name', connectionName, 'default')
+    .option('--forget', 'delete the connection here even if the provider cannot be reached to revoke it')
     .action((provider, options) => dispatch(() => import('./commands/logout.js'), provider, options));
 
   program
@@ -104,7 +105,7 @@ export function buildProgram(): Command {
 
   program
     .command('get')
-    .description('print a connection, or one field of it (--field status answers not_connected when absent)')
+    .description('print a connection, or one field of it, from its stored metadata without decrypting it (`status` checks it)')
     .argument('<provider>', 'provider name')
     .option('--connection <name>', 'connection name', connectionName, 'default')
     .addOption(
@@ -126,6 +127,14 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print every non-secret field as JSON')
     .option('--reveal', 'allow printing access_token / refresh_token (refreshes first if needed)')
+    .addHelpText(
+      'after',
+      `
+get reads the stored status without decrypting the record or asking the
+provider: it is fast, but a tampered record still shows its stored status
+(--json says "verified": false). \`keygate status\` decrypts and checks live.
+--field status prints not_connected when the connection does not exist.`,
+    )
     .action((provider, options) => dispatch(() => import('./commands/get.js'), provider, options));
 
   program
@@ -135,6 +144,22 @@ export function buildProgram(): Command {
     .option('--connection <name>', 'only this connection', connectionName)
     .option('--json', 'print one JSON document')
     .action((provider, options) => dispatch(() => import('./commands/status.js'), provider, options));
+
+  const vault = program.command('vault').description('manage the vault itself');
+  vault
+    .command('reset')
+    .description('set the vault aside (renamed, never deleted) and start a fresh one, e.g. after losing the master key')
+    .option('--yes', 'do not ask for confirmation (needed without a terminal)')
+    .action((options) => dispatch(() => import('./commands/vault.js').then((m) => ({ main: m.reset })), options));
+
+  program
+    .command('doctor')
+    .description('check set-up, client credentials, redirect URI, clock and every connection, each with its fix (exit 1 if one fails)')
+    .argument('[provider]', 'only this provider (default: every provider with a connection or client credentials)')
+    .option('--connection <name>', 'only this connection', connectionName)
+    .option('--port <n>', 'the login callback port to check and build the redirect URI from', port, 7998)
+    .option('--json', 'print one JSON document')
+    .action((provider, options) => dispatch(() => import('./commands/doctor.js'), provider, options));
 
   program
     .command('run')
@@ -212,6 +237,27 @@ Examples:
   keygate call discord get_guild_widget_png --param guild_id=81384788765712384 --output widget.png`,
     )
     .action((provider, tool, options) => dispatch(() => import('./commands/call.js'), provider, tool, options));
+
+  program
+    .command('mcp')
+    .description('serve the tools as an MCP server over stdio (tokens never reach the agent), or print a client config')
+    .option('--connection <provider/name>', 'serve this connection (repeatable); default: every connected connection', collect)
+    .option('--tools <a,b,...>', 'expose only these tools (get_my_user or discord_get_my_user)')
+    .option('--print-config', "print the JSON to paste into an MCP client's configuration, then exit")
+    .addOption(new Option('--client <name>', 'with --print-config: the client').choices(['claude', 'cursor', 'vscode']).default('claude'))
+    .addHelpText(
+      'after',
+      `
+Tools are named <provider>_<tool> (discord_get_my_user); with two connections of one
+provider, each name ends in _<connection>. keygate_status lists the connections.
+A call that cannot succeed (missing scope, revoked, bad arguments) returns an
+error result with the fix, and sends nothing upstream. Logs go to stderr.
+
+Examples:
+  keygate mcp --print-config --client vscode
+  keygate mcp --connection discord/work --tools get_my_user,list_my_guilds`,
+    )
+    .action((options) => dispatch(() => import('./commands/mcp.js'), options, version()));
 
   program
     .command('scopes')
@@ -310,6 +356,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     const error = err instanceof CommanderError ? fromCommander(err, program) : err;
     if (error === undefined) return;
+    if (error instanceof InterruptedError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
     process.stderr.write(`${formatError(error)}\n`);
     if (process.env.KEYGATE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeOf(error);

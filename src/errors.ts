@@ -10,6 +10,8 @@ export const ExitCode = {
   notConnected: 3,
   provider: 4,
   credential: 5,
+  /** Ctrl-C at a prompt: 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -54,6 +56,11 @@ export class ProviderError extends KeygateError {
 /** The credential is expired (and cannot be refreshed now) or revoked. Exit 5. */
 export class CredentialError extends KeygateError {
   override readonly exitCode = ExitCode.credential;
+}
+
+/** The user pressed Ctrl-C at a prompt. Printed as nothing: they know. Exit 130. */
+export class InterruptedError extends KeygateError {
+  override readonly exitCode = ExitCode.interrupted;
 }
 
 /** The vault cannot be read or written safely (tampering, unknown format, key problems). Exit 1. */

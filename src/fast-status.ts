@@ -4,7 +4,7 @@
 // false and the full CLI answers instead, with its validation and error messages.
 import fs from 'node:fs';
 import path from 'node:path';
-import { keygateHome, packageRoot } from './home.js';
+import { inspectHome, keygateHome, packageRoot } from './home.js';
 import { Layout, isValidName } from './vault/layout.js';
 import { parseRecordFile } from './vault/record-file.js';
 
@@ -15,6 +15,7 @@ export function fastStatus(argv: readonly string[]): boolean {
   const store = process.env.KEYGATE_STORE?.trim();
   if (store && store !== 'files') return false;
   const home = keygateHome();
+  if (inspectHome(home)) return false; // an unsafe or broken home: the full CLI refuses it, with why
   if (request.provider === 'schema' || !fs.existsSync(path.join(packageRoot, 'providers', `${request.provider}.json`))) return false;
   if (fs.existsSync(path.join(home, 'providers', `${request.provider}.json`))) return false;
   const id = { kind: 'connection', provider: request.provider, connection: request.connection } as const;

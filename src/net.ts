@@ -256,3 +256,32 @@ export function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+// Node's codes for a certificate chain that does not end in a CA this process trusts.
+const UNTRUSTED_CERT = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+const CLOCK_CERT = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/** True when the request failed on the server's certificate, not on the network: retrying won't help. */
+export function isCertificateError(err: unknown): boolean {
+  const code = networkReason(err);
+  return UNTRUSTED_CERT.has(code) || CLOCK_CERT.has(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID';
+}
+
+/** What to do about a request that got no answer, from the error code (never from request data). */
+export function networkHint(err: unknown): string {
+  const code = networkReason(err);
+  if (UNTRUSTED_CERT.has(code)) {
+    return "the server's certificate is not signed by a CA this machine trusts; for a local emulator or a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to its CA file (`keygate emulator` prints it as `ca:`)";
+  }
+  if (CLOCK_CERT.has(code)) return "check this machine's clock (`keygate doctor` compares it with the provider's), then try again";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'the certificate is for another host; check KEYGATE_CONNECT_TO if set';
+  return 'check your network (and KEYGATE_CONNECT_TO if set), then try again';
+}

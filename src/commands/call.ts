@@ -18,8 +18,11 @@ export async function main(providerName: string, toolName: string, options: Call
   const tool = getTool(provider, toolName);
   // --param wins over the same key in --input: the flag is the more specific of the two.
   const input: ToolInput = { ...(await readInput(options.input, io)), ...paramsFromPairs(tool, options.param ?? []) };
-  if (tool.response === 'image' && !options.output && io.isTTY) {
-    throw new UsageError(`${tool.name} answers with an image, which would garble the terminal`, { hint: 'pass --output <file>, or pipe stdout to a file or program' });
+  // Output problems are found before the call, so nothing is sent for an answer that can't be shown.
+  if (tool.response === 'image' && !options.output) {
+    if (options.json) throw new UsageError('--json with an image needs --output <file>', { hint: 'the JSON then describes the file written' });
+    if (io.isTTY) throw new UsageError(`${tool.name} answers with an image, which would garble the terminal`, { hint: 'pass --output <file>, or pipe stdout to a file or program' });
+    if (!io.stdoutBytes) throw new UsageError('this output cannot take an image', { hint: 'pass --output <file>' });
   }
   if (tool.deprecated) {
     io.stderr(`keygate: ${tool.name} is deprecated${tool.deprecated.replaced_by ? `; use ${tool.deprecated.replaced_by}` : ''}\n`);
@@ -33,7 +36,8 @@ export async function main(providerName: string, toolName: string, options: Call
     const text = `${JSON.stringify(options.json ? { tool: tool.name, status: result.status, body: result.body } : result.body, null, 2)}\n`;
     if (options.output) {
       await fs.writeFile(options.output, text);
-      if (!options.json) io.stdout(`Wrote ${Buffer.byteLength(text)} bytes of JSON to ${options.output}\n`);
+      const bytes = Buffer.byteLength(text);
+      io.stdout(options.json ? `${JSON.stringify({ tool: tool.name, status: result.status, content_type: 'application/json', bytes, output: options.output }, null, 2)}\n` : `Wrote ${bytes} bytes of JSON to ${options.output}\n`);
     } else {
       io.stdout(text);
     }
@@ -48,9 +52,7 @@ export async function main(providerName: string, toolName: string, options: Call
     );
     return;
   }
-  if (options.json) throw new UsageError('--json with an image needs --output <file>', { hint: 'the JSON then describes the file written' });
-  if (!io.stdoutBytes) throw new UsageError('this output cannot take an image', { hint: 'pass --output <file>' });
-  await io.stdoutBytes(result.bytes);
+  await io.stdoutBytes!(result.bytes);
 }
 
 async function readInput(value: string | undefined, io: CommandIO): Promise<ToolInput> {

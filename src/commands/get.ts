@@ -1,4 +1,5 @@
 // keygate get <provider> [--connection] [--field] [--json] [--reveal]
+import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
@@ -32,7 +33,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   }
   if (!meta) {
     throw new ConnectionNotFoundError(`${ref} is not connected`, {
-      hint: `run \`keygate login ${provider.name}${options.connection === 'default' ? '' : ` --connection ${options.connection}`}\``,
+      hint: fixHint(provider.name, options.connection, 'not_connected'),
     });
   }
   if (options.field && SECRET_FIELDS.has(options.field)) {
@@ -40,7 +41,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
     const record = await freshRecord(vault, provider, options.connection);
     if (record.status !== 'connected') {
       throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, {
-        hint: `run \`keygate login ${provider.name} --force${options.connection === 'default' ? '' : ` --connection ${options.connection}`}\``,
+        hint: fixHint(provider.name, options.connection, record.status, record.kind ?? 'user'),
       });
     }
     const value = options.field === 'access_token' ? record.tokens.access_token : record.tokens.refresh_token;
@@ -54,7 +55,9 @@ export async function main(providerName: string, options: GetOptions, io: Comman
     return;
   }
   if (options.json) {
-    io.stdout(`${JSON.stringify(fields, null, 2)}\n`);
+    // `get` reads the clear, authenticated-on-open metadata without decrypting the record (that is
+    // what keeps `--field status` fast), so it says what it did not check; `keygate status` checks.
+    io.stdout(`${JSON.stringify({ ...fields, verified: false, verified_by: 'keygate status' }, null, 2)}\n`);
     return;
   }
   const width = Math.max(...Object.keys(fields).map((k) => k.length));

@@ -1,6 +1,7 @@
 // keygate list [--json]
 import { openStore } from '../store/index.js';
 import { describeMeta } from '../connection/describe.js';
+import { describeUnreadable } from '../connection/unreadable.js';
 import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
 
@@ -10,7 +11,7 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
   const connections = entries.map((entry) =>
     entry.record
       ? describeMeta({ ...entry.record, tokens: { ...entry.record.tokens, has_refresh_token: Boolean(entry.record.tokens.refresh_token) } })
-      : { provider: entry.provider, connection: entry.connection, status: 'unreadable', error: entry.error.message },
+      : describeUnreadable(entry.provider, entry.connection, entry.error),
   );
   const backend = entries.length ? await vault.backend() : undefined;
   if (options.json) {
@@ -22,7 +23,7 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
     return;
   }
   const rows = connections.map((c) => {
-    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', c.error];
+    if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', `${c.error}; ${c.hint}`];
     if (c.kind === 'bot') {
       // A bot has no scopes; where it is installed is what tells bots apart.
       const servers = c.installations?.length ? `servers: ${c.installations.map((i) => i.guild_name).join(', ')}` : 'not installed (keygate install)';

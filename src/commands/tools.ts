@@ -52,7 +52,8 @@ function userScopes(scopes: string[]): string {
 }
 
 function covered(c: Coverage): string {
-  if (c.callable) return c.note && c.auth === 'bot' ? 'yes, partly' : 'yes';
+  // "only with user_id=@me; other values need a bot connection": callable, but not for every input.
+  if (c.callable) return c.note?.startsWith('only with') && /need/.test(c.note) ? 'yes, partly' : 'yes';
   return `no: ${c.note ?? 'not covered'}`.replace(/ \(`keygate login .* --bot`\)/, '');
 }
 

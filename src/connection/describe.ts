@@ -1,5 +1,6 @@
 // The non-secret view of a connection, shared by `get`, `list` and `status`.
 import type { ConnectionMeta, Installation } from '../vault/types.js';
+import { fixHint } from './hints.js';
 
 export interface ConnectionFields {
   provider: string;
@@ -39,24 +40,11 @@ export function describeMeta(meta: ConnectionMeta): ConnectionFields {
     ...(kind === 'bot' ? { application_id: meta.application?.id, application_name: meta.application?.name, installations: meta.installations ?? [] } : {}),
     created_at: meta.created_at,
     refreshed_at: meta.refreshed_at,
-    hint: meta.status === 'connected' ? undefined : loginHint(meta.provider, meta.connection, true, kind),
+    hint: fixHint(meta.provider, meta.connection, meta.status, kind),
   };
 }
 
 /** One line per installation: `Keygate Lab (197038439483310086), permissions 2048`. */
 export function describeInstallations(installations: readonly Installation[]): string {
   return installations.length === 0 ? 'none (add the bot with `keygate install`)' : installations.map((i) => `${i.guild_name} (${i.guild_id}), permissions ${i.permissions}`).join('; ');
-}
-
-/**
- * What to run to (re)connect. A bot token cannot be refreshed: a revoked one was reset in the
- * Developer Portal, and only a new token from there brings the connection back.
- */
-export function loginHint(provider: string, connection: string, force = false, kind: 'user' | 'bot' = 'user'): string {
-  if (kind === 'bot') {
-    const conn = connection === 'bot' ? '' : ` --connection ${connection}`;
-    return `reset the token in the Developer Portal (Bot → Reset Token), then run keygate login ${provider} --bot${conn}${force ? ' --force' : ''}`;
-  }
-  const conn = connection === 'default' ? '' : ` --connection ${connection}`;
-  return `run keygate login ${provider}${conn}${force ? ' --force' : ''}`;
 }

@@ -20,6 +20,9 @@ export function createHandler(state: EmulatorState, controls: EmulatorControls) 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
+    // The emulator's clock, not the host's: a test that skews it sees what `keygate doctor` sees
+    // when the provider and this machine disagree on the time.
+    res.setHeader('date', new Date(state.now()).toUTCString());
     const ex: Exchange = {
       req,
       res,

@@ -216,6 +216,14 @@ export class EmulatorState {
     return id;
   }
 
+  /** A grant that has no refresh token (client_credentials): the one issued with it stops working. */
+  forgetRefreshToken(refreshToken: string): void {
+    const grant = this.refreshTokens.get(refreshToken);
+    if (!grant) return;
+    this.refreshTokens.delete(refreshToken);
+    grant.refreshToken = null;
+  }
+
   accessToken(value: string): AccessToken | undefined {
     return this.accessTokens.get(value);
   }

@@ -2,6 +2,7 @@
 // Discord's own descriptions where Discord is known to send them.
 import { createHash } from 'node:crypto';
 import type { EmulatorClient } from './types.js';
+import { clientCredentials } from './client-credentials.js';
 import { answerFault } from './faults.js';
 import { json, mediaType, readBody, type Exchange } from './http.js';
 import { OTHER_OWNER_ID, fullGuild } from './payloads.js';
@@ -23,11 +24,12 @@ export async function token(ex: Exchange): Promise<void> {
   // no grant_type at all: 400 unsupported_grant_type "Grant type None is not supported"
   // (discord/discord-api-docs#645, #5249).
   const grantType = params.get('grant_type');
-  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token' && grantType !== 'client_credentials') {
     return oauthError(ex, 400, 'unsupported_grant_type', `Grant type ${grantType ?? 'None'} is not supported`);
   }
   const client = authenticate(ex, params);
   if (!client) return;
+  if (grantType === 'client_credentials') return clientCredentials(ex, params, client);
 
   if (grantType === 'refresh_token') {
     const refreshToken = params.get('refresh_token');

@@ -2,6 +2,7 @@
 // endpoint, and on a 401 try one refresh; a 401 after that refresh means the grant is revoked.
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
+import { fixHint } from '../connection/hints.js';
 import { apiGet } from '../oauth/account.js';
 import { afterUnauthorized, freshRecord } from './index.js';
 
@@ -9,8 +10,10 @@ export interface Health {
   provider: string;
   connection: string;
   kind: 'user' | 'bot';
-  status: ConnectionRecord['status'];
+  status: ConnectionRecord['status'] | 'unreadable';
   healthy: boolean;
+  /** The command that fixes an unhealthy connection. */
+  hint?: string;
   detail: string;
   scopes: string[];
   expires_at?: string;
@@ -26,6 +29,7 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
     kind: record.kind ?? 'user',
     status: record.status,
     healthy: record.status === 'connected',
+    hint: fixHint(provider.name, connection, record.status, record.kind ?? 'user'),
     detail,
     scopes: record.tokens.scopes,
     expires_at: record.tokens.expires_at,
@@ -51,10 +55,12 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
       return result(record.status_reason ?? 'revoked', true);
     }
   }
-  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true), healthy: false };
-  const body = answer.body as { scopes?: unknown; expires?: unknown } | undefined;
+  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true), healthy: false, hint: 'try again shortly; the provider may be having trouble' };
+  const body = answer.body as { scopes?: unknown } | undefined;
   const scopes = Array.isArray(body?.scopes) ? body.scopes.map(String) : record.tokens.scopes;
-  return { ...result('token accepted by the provider', true), scopes, expires_at: typeof body?.expires === 'string' ? new Date(body.expires).toISOString() : record.tokens.expires_at };
+  // expires_at stays the record's: the provider's `expires` is computed on its side of the clock and
+  // differed by milliseconds from what `get` and `list` print for the same token.
+  return { ...result('token accepted by the provider', true), scopes };
 }
 
 /**
@@ -70,7 +76,7 @@ async function checkBot(vault: Vault, provider: ProviderDefinition, record: Conn
     const stored = await vault.update(provider.name, record.connection, (current) =>
       current && current.tokens.access_token === record.tokens.access_token ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() } : current,
     );
-    return { ...result(reason, true), status: stored?.status ?? 'revoked', healthy: false };
+    return { ...result(reason, true), status: stored?.status ?? 'revoked', healthy: false, hint: fixHint(provider.name, record.connection, 'revoked', 'bot') };
   }
   if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${spec.path}`, true), healthy: false };
   return result('bot token accepted by the provider', true);

@@ -1,6 +1,7 @@
 // The credential access the rest of keygate uses: a fresh record for `get --reveal`, and the
 // token hooks the proxy calls. In-process single flight on top of the vault's cross-process lock:
 // concurrent requests in one proxy share one refresh instead of queueing on the file lock.
+import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, StoreUnavailableError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
@@ -26,7 +27,7 @@ export async function freshRecord(vault: Vault, provider: ProviderDefinition, co
     record = await singleFlight(`${provider.name}/${connection}`, () => refreshConnection(vault, provider, connection));
   }
   if (!record) {
-    throw new ConnectionNotFoundError(`${provider.name}/${connection} is not connected`, { hint: `run \`keygate login ${provider.name}\`` });
+    throw new ConnectionNotFoundError(`${provider.name}/${connection} is not connected`, { hint: fixHint(provider.name, connection, 'not_connected') });
   }
   return record;
 }

@@ -1,7 +1,7 @@
 // Who logged in: the provider file names the endpoint and fields (for Discord, GET /users/@me, id and
 // username), so nothing provider-specific is hard-coded here.
-import { ProviderRequestError } from '../errors.js';
-import { networkReason, parseJson, request } from '../net.js';
+import { KeygateError, ProviderRequestError } from '../errors.js';
+import { networkHint, networkReason, parseJson, request } from '../net.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Account } from '../vault/types.js';
 
@@ -20,7 +20,8 @@ export async function apiGet(provider: ProviderDefinition, path: string, token: 
     });
     return { status: response.statusCode, body: parseJson(await response.body.text()) };
   } catch (err) {
-    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${networkReason(err)}`, { hint: 'check your network, then try again', cause: err });
+    if (err instanceof KeygateError) throw err; // a bad KEYGATE_CONNECT_TO, named as such
+    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${networkReason(err)}`, { hint: networkHint(err), cause: err });
   }
 }
 

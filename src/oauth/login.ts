@@ -8,6 +8,8 @@ import { parseConnectTo } from '../net.js';
 import { authorizeUrl, reachableUrl, redirectUri } from './authorize.js';
 import { SETUP_PATH, startCallbackServer } from './callback.js';
 import { resolveClient } from './client.js';
+import { checkClient } from './client-check.js';
+import { clientHint, loginCommand } from '../connection/hints.js';
 import { createPkce, createState } from './pkce.js';
 import { OAuthError, exchangeCode, toTokenSet } from './tokens.js';
 
@@ -35,16 +37,13 @@ export interface LoginResult {
 
 export async function login(provider: ProviderDefinition, vault: Vault, options: LoginOptions): Promise<LoginResult> {
   const ref = `${provider.name}/${options.connection}`;
-  const existing = await vault.peek(provider.name, options.connection);
-  if (existing?.status === 'connected' && !options.force) {
-    throw new KeygateError(`${ref} is already connected${existing.account ? ` as ${existing.account.name}` : ''}`, {
-      hint: `pass --force to replace it, or --connection <name> for another account`,
-    });
-  }
+  if (!options.force) await refuseToReplace(provider, vault, options.connection);
   const scopes = options.scopes ?? provider.oauth2.default_scopes;
   checkScopes(provider, scopes);
-  // --force also re-reads the client credentials, so a wrong stored secret can be replaced.
-  const resolved = await resolveClient(provider, vault, { env: options.env, interactive: options.interactive, skipStored: options.force, browserForm: options.browserForm });
+  // --force prefers new client credentials (environment, prompt), so a wrong stored secret can be replaced.
+  const resolved = await resolveClient(provider, vault, { env: options.env, interactive: options.interactive, preferNew: options.force, browserForm: options.browserForm });
+  // A wrong client id or secret is caught now, not after the user has waited out the browser timeout.
+  if (resolved.credentials) await refuseBadClient(provider, resolved.credentials, resolved.source, options.connection);
 
   const state = createState();
   const pkce = provider.oauth2.pkce ? createPkce() : undefined;
@@ -91,12 +90,12 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
     const result = await waitFor(callback.result, options.timeoutSeconds, redirect, provider);
     if ('error' in result) {
       throw new KeygateError(`${provider.display_name} did not authorize the login: ${result.error}${result.description ? ` (${result.description})` : ''}`, {
-        hint: result.error === 'access_denied' ? `run \`keygate login ${provider.name}\` again and approve access` : 'check the scopes and the app settings, then try again',
+        hint: result.error === 'access_denied' ? `run \`${loginCommand(provider.name, options.connection, { force: options.force })}\` again and approve access` : 'check the scopes and the app settings, then try again',
       });
     }
     let record: ConnectionRecord;
     try {
-      const response = await exchangeCode(provider, client.credentials, { code: result.code, redirectUri: redirect, verifier: pkce?.verifier });
+      const response = await exchangeCode(provider, client.credentials, { code: result.code, redirectUri: redirect, verifier: pkce?.verifier, connection: options.connection });
       const now = Date.now();
       const tokens = toTokenSet(response, scopes, now);
       const account = await fetchAccount(provider, tokens.access_token);
@@ -111,7 +110,9 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
         created_at: stamp,
         refreshed_at: stamp,
       };
-      await vault.update(provider.name, options.connection, () => record);
+      // write(), not update(): it replaces the stored record without opening it, so --force also
+      // replaces a record that no longer decrypts instead of failing after the user consented.
+      await vault.write(record);
       if (client.source !== 'stored') await vault.writeClient(provider.name, client.credentials);
     } catch (err) {
       callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.code}.` : 'The code exchange failed; see the terminal.' });
@@ -123,6 +124,30 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
   } finally {
     await callback.close();
   }
+}
+
+/** Plain login never overwrites a working connection, nor a record it cannot read: both need --force. */
+async function refuseToReplace(provider: ProviderDefinition, vault: Vault, connection: string): Promise<void> {
+  const ref = `${provider.name}/${connection}`;
+  const replace = loginCommand(provider.name, connection, { force: true });
+  let existing;
+  try {
+    existing = await vault.peek(provider.name, connection);
+    if (existing?.status === 'connected') await vault.read(provider.name, connection);
+  } catch (err) {
+    throw new KeygateError(`${ref} exists but cannot be read: ${(err as Error).message}`, { hint: `run \`${replace}\` to replace it`, cause: err });
+  }
+  if (existing?.status === 'connected') {
+    throw new KeygateError(`${ref} is already connected${existing.account ? ` as ${existing.account.name}` : ''}`, {
+      hint: `run \`${replace}\` to replace it, or pass --connection <name> for another account`,
+    });
+  }
+}
+
+async function refuseBadClient(provider: ProviderDefinition, client: ClientCredentials, source: string, connection: string): Promise<void> {
+  const check = await checkClient(provider, client);
+  if (check.verdict !== 'invalid') return;
+  throw new KeygateError(check.detail, { hint: clientHint(provider.name, connection, source) });
 }
 
 function checkScopes(provider: ProviderDefinition, scopes: string[]): void {

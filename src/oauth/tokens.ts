@@ -1,10 +1,12 @@
 // Calls to the provider's token endpoints: code exchange, refresh, revocation. Form-encoded only
 // (Discord rejects JSON bodies), client authentication by HTTP Basic or in the body as the
 // provider file says. Errors carry the OAuth error code but never a token value.
-import { ProviderRequestError } from '../errors.js';
-import { networkReason, parseJson, request } from '../net.js';
+import { KeygateError, ProviderRequestError } from '../errors.js';
+import { isCertificateError, networkHint, networkReason, parseJson, request } from '../net.js';
+import { connectionFlag } from '../connection/hints.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import type { ClientCredentials, TokenSet } from '../vault/types.js';
+import { envPrefix } from '../provider/env.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -23,20 +25,28 @@ export class OAuthError extends ProviderRequestError {
     readonly code: string,
     readonly description: string | undefined,
     endpoint: string,
+    hint?: string,
   ) {
-    super(`${endpoint} refused the request: ${code}${description ? ` (${description})` : ''}`, { hint: hintFor(code) });
+    super(`${endpoint} refused the request: ${code}${description ? ` (${description})` : ''}`, { hint: hint ?? 'check the provider settings and try again' });
   }
 }
 
 /** The network failed or the provider answered 5xx/garbage: not a verdict on the credential. */
 export class TransientProviderError extends ProviderRequestError {}
 
-function hintFor(code: string): string {
+/** Who a token call is for, so a refusal's hint names the right commands. */
+export interface TokenCallContext {
+  connection?: string;
+}
+
+function hintFor(code: string, provider: ProviderDefinition, context: TokenCallContext): string {
+  const prefix = envPrefix(provider.name);
+  const login = `keygate login ${provider.name}${connectionFlag(context.connection ?? 'default')}`;
   switch (code) {
     case 'invalid_client':
-      return 'check the client id and secret (DISCORD_CLIENT_ID / DISCORD_CLIENT_SECRET or the stored ones; `keygate login <provider> --force` asks again)';
+      return `set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET to your app's values and run \`${login} --force\` (it replaces the stored ones)`;
     case 'invalid_grant':
-      return 'the code or refresh token is no longer valid; run `keygate login <provider> --force`';
+      return `the code or refresh token is no longer valid; run \`${login}\``;
     default:
       return 'check the provider settings and try again';
   }
@@ -71,16 +81,16 @@ async function postForm(provider: ProviderDefinition, url: string, client: Clien
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
-    throw new TransientProviderError(`${what} at ${new URL(url).host} failed: ${networkReason(err)}`, {
-      hint: 'check your network (and KEYGATE_CONNECT_TO if set), then try again',
-      cause: err,
-    });
+    if (err instanceof KeygateError) throw err; // a bad KEYGATE_CONNECT_TO, named as such
+    // A certificate problem is not transient: retrying a refresh against it only wastes the budget.
+    const Failure = isCertificateError(err) ? ProviderRequestError : TransientProviderError;
+    throw new Failure(`${what} at ${new URL(url).host} failed: ${networkReason(err)}`, { hint: networkHint(err), cause: err });
   }
   const text = await response.body.text();
   return { status: response.statusCode, body: text === '' ? {} : parseJson(text) };
 }
 
-async function tokenCall(provider: ProviderDefinition, client: ClientCredentials, form: Record<string, string>, what: string): Promise<TokenResponse> {
+async function tokenCall(provider: ProviderDefinition, client: ClientCredentials, form: Record<string, string>, what: string, context: TokenCallContext = {}): Promise<TokenResponse> {
   const url = provider.oauth2.token_url;
   const { status, body } = await postForm(provider, url, client, form, what);
   const data = (body ?? {}) as Record<string, unknown>;
@@ -88,15 +98,23 @@ async function tokenCall(provider: ProviderDefinition, client: ClientCredentials
     return data as unknown as TokenResponse;
   }
   if (status >= 400 && status < 500 && typeof data.error === 'string') {
-    throw new OAuthError(status, data.error, typeof data.error_description === 'string' ? data.error_description : undefined, `${provider.display_name}'s token endpoint`);
+    throw new OAuthError(status, data.error, typeof data.error_description === 'string' ? data.error_description : undefined, `${provider.display_name}'s token endpoint`, hintFor(data.error, provider, context));
   }
   throw new TransientProviderError(`${what} at ${new URL(url).host} failed: HTTP ${status}`, { hint: 'the provider may be having trouble; try again shortly' });
 }
 
-export function exchangeCode(provider: ProviderDefinition, client: ClientCredentials, params: { code: string; redirectUri: string; verifier?: string }): Promise<TokenResponse> {
+export function exchangeCode(provider: ProviderDefinition, client: ClientCredentials, params: { code: string; redirectUri: string; verifier?: string; connection?: string }): Promise<TokenResponse> {
   const form: Record<string, string> = { grant_type: 'authorization_code', code: params.code, redirect_uri: params.redirectUri };
   if (params.verifier) form.code_verifier = params.verifier;
-  return tokenCall(provider, client, form, 'code exchange');
+  return tokenCall(provider, client, form, 'code exchange', { connection: params.connection });
+}
+
+/**
+ * The client-credentials grant (RFC 6749 §4.4), which Discord offers confidential apps: it checks the
+ * client id and secret without a browser. Used by `login` (before the wait) and `doctor`.
+ */
+export function clientCredentialsGrant(provider: ProviderDefinition, client: ClientCredentials, scope: string): Promise<TokenResponse> {
+  return tokenCall(provider, client, { grant_type: 'client_credentials', scope }, 'client credentials check');
 }
 
 export function refreshTokens(provider: ProviderDefinition, client: ClientCredentials, refreshToken: string): Promise<TokenResponse> {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ProviderError } from '../errors.js';
-import { keygateHome, packageRoot } from '../home.js';
+import { checkHome, keygateHome, packageRoot } from '../home.js';
 import type { ProviderDefinition } from './types.js';
 import { checkReferences } from './references.js';
 import { validate, type SchemaNode, type ValidationProblem } from './validate.js';
@@ -25,9 +25,11 @@ export interface ProviderOptions {
 const bundledDirDefault = path.join(packageRoot, 'providers');
 
 function dirs(options: ProviderOptions): { bundled: string; user: string } {
+  const home = options.home ?? keygateHome();
+  checkHome(home); // user provider files decide where tokens go: same rule as the vault
   return {
     bundled: options.bundledDir ?? bundledDirDefault,
-    user: path.join(options.home ?? keygateHome(), 'providers'),
+    user: path.join(home, 'providers'),
   };
 }
 
@@ -151,9 +153,15 @@ function readJsonFile(file: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ProviderError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'check its permissions', cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new ProviderError(`${file} is a directory, not a provider file`, { hint: 'name a .json file, e.g. providers/discord.json', cause: err });
+    if (code === 'ENOTDIR') throw new ProviderError(`${file}: a parent of it is a file, not a directory`, { hint: 'check the path', cause: err });
+    const hint = code === 'EACCES' || code === 'EPERM' ? `run \`chmod u+r ${file}\` (or check its owner)` : 'check the path and the disk';
+    throw new ProviderError(`${file}: cannot be read (${code ?? 'error'})`, { hint, cause: err });
   }
+  // Windows editors save UTF-8 with a byte-order mark; it is not part of the JSON, so drop it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

@@ -8,6 +8,7 @@
 // A bot connection's is the provider's `bot.placeholder_env` (DISCORD_BOT_TOKEN) for its default bot
 // connection, suffixed the same way for others (discord/helper → DISCORD_BOT_TOKEN_HELPER).
 import { randomBytes } from 'node:crypto';
+import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, ProviderError, UsageError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { type CredentialKind, PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
@@ -94,9 +95,8 @@ async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, Provi
     const definition = providers.get(provider);
     if (!definition) throw new ProviderError(`unknown provider "${provider}" in --connection ${provider}/${connection}`, { hint: `known providers: ${[...providers.keys()].join(', ') || 'none'}` });
     const record = await vault.read(provider, connection);
-    const login = `keygate login ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}`;
-    if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: `run \`${login}\`` });
-    if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: `run \`${login} --force\`` });
+    if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: fixHint(provider, connection, 'not_connected') });
+    if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: fixHint(provider, connection, 'revoked', record.kind) });
     if (record.kind === 'bot' && !definition.bot) throw new ProviderError(`${provider}/${connection} is a bot connection, but the ${provider} provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider}\`` });
     secrets.push(...tokenValues(record));
     out.push(credentialFor(definition, connection, record.kind));

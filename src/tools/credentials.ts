@@ -4,6 +4,7 @@
 //
 // A tool that needs a bot token uses a bot connection: the one --connection names, else the
 // provider's default bot connection (discord/bot). Its header is the provider's bot format (`Bot`).
+import { fixHint, type ConnectionState } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError } from '../errors.js';
 import { freshRecord } from '../lifecycle/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
@@ -75,12 +76,16 @@ async function botCredential(ctx: CredentialContext): Promise<ToolCredential> {
   return { kind: 'bot', vault, connection, record };
 }
 
+// Hints come from src/connection/hints.ts, like every other "what to do next" about a connection:
+// a revoked or expired connection needs plain `login` (no --force, which would ask for the client
+// credentials again).
 export function botLoginHint(providerName: string, named: string): string {
-  return `reset the token in the Developer Portal (Bot → Reset Token), then run \`keygate login ${providerName} --bot${named} --force\``;
+  return fixHint(providerName, named ? named.replace(/^ --connection /, '') : 'bot', 'revoked', 'bot')!;
 }
 
-export function unusable(ref: string, status: string, reason: string | undefined, providerName: string, named: string): CredentialError {
-  return new CredentialError(`${ref} is ${status}${reason ? ` (${reason})` : ''}`, { hint: `run \`keygate login ${providerName}${named} --force\`` });
+export function unusable(ref: string, status: string, reason: string | undefined, providerName: string, _named: string): CredentialError {
+  const connection = ref.slice(providerName.length + 1);
+  return new CredentialError(`${ref} is ${status}${reason ? ` (${reason})` : ''}`, { hint: fixHint(providerName, connection, status as ConnectionState) });
 }
 
 /** The header the credential goes in, as the provider file's injection rule says. */

@@ -1,7 +1,7 @@
 // The vault: encrypted connection records, client credentials and named secrets under KEYGATE_HOME.
 // Opening is free: the master key is looked for only when a secret is first read or written.
 import path from 'node:path';
-import { keygateHome } from '../home.js';
+import { checkHome, keygateHome } from '../home.js';
 import { DEFAULT_KEYCHAIN_TIMEOUT_MS } from './keychain.js';
 import { KeySource } from './keysource.js';
 import { Layout } from './layout.js';
@@ -13,7 +13,9 @@ export { KEYCHAIN_SERVICE, keychainAccount } from './keychain.js';
 
 export async function openVault(options: OpenVaultOptions = {}): Promise<Vault> {
   const env = options.env ?? process.env;
-  const layout = new Layout(path.resolve(options.home ?? keygateHome(env)));
+  const home = path.resolve(options.home ?? keygateHome(env));
+  checkHome(home);
+  const layout = new Layout(home);
   const keys = new KeySource({
     layout,
     env,

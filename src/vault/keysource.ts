@@ -1,6 +1,7 @@
 // Finds the master key: from the backend recorded in vault.json, or, on first use, by choosing one
 // (OS keychain, else KEYGATE_PASSPHRASE, else a key file) and recording it.
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import { VaultError } from '../errors.js';
 import { readIfExists, removeStaleTemps, writeFileAtomic } from './atomic.js';
@@ -8,6 +9,7 @@ import { KEY_BYTES } from './envelope.js';
 import { BoundedKeychain, KEYCHAIN_SERVICE, KeychainUnavailable, keychainAccount } from './keychain.js';
 import type { Layout } from './layout.js';
 import { type HeldLock, withLock } from './lock.js';
+import { recordsKeyCannotOpen } from './orphans.js';
 import { deriveKey, newScryptParams } from './passphrase.js';
 import type { KeyBackend, Keychain } from './types.js';
 import { CONFIG_FORMAT, keyMatches, makeCheck, readConfig, type VaultConfig, writeConfig } from './vault-config.js';
@@ -73,8 +75,9 @@ export class KeySource {
     if (config.backend === 'passphrase') return deriveKey(this.passphrase(), config.scrypt!);
     if (config.backend === 'keyfile') {
       const bytes = await readIfExists(this.o.layout.keyFile);
-      if (!bytes) throw new VaultError(`master key file ${this.o.layout.keyFile} is missing`, { hint: 'restore it from a backup; without it the vault cannot be decrypted' });
+      if (!bytes) throw new VaultError(`master key file ${this.o.layout.keyFile} is missing`, { hint: `restore it from a backup (without it the vault cannot be decrypted), or start over with \`keygate vault reset\`` });
       if (bytes.length !== KEY_BYTES) throw new VaultError(`master key file ${this.o.layout.keyFile} is damaged (not ${KEY_BYTES} bytes)`, { hint: 'restore it from a backup' });
+      await this.refuseOpenKeyFile();
       return bytes;
     }
     const account = config.keychain!.account;
@@ -92,7 +95,7 @@ export class KeySource {
     if (!key) {
       throw new VaultError(`the vault's master key is missing from the OS keychain (service ${KEYCHAIN_SERVICE}, account ${account})`, {
         // A locked Secret Service collection answers "no such entry" rather than an error.
-        hint: `if the keychain is locked, unlock it and retry; otherwise restore that entry (without it the vault in ${this.o.layout.dir} cannot be decrypted)`,
+        hint: `if the keychain is locked, unlock it and retry; otherwise restore that entry (without it the vault in ${this.o.layout.dir} cannot be decrypted), or start over with \`keygate vault reset\``,
       });
     }
     return key;
@@ -121,11 +124,25 @@ export class KeySource {
     } else if (backend === 'keyfile') {
       key = await this.createKeyFile(lock);
     }
+    await this.refuseOrphaning(key!, backend);
     const full: VaultConfig = { format: CONFIG_FORMAT, backend, created_at: new Date().toISOString(), check: makeCheck(key!), ...config };
     lock.assertHeld();
     await removeStaleTemps(this.o.layout.config);
     await writeConfig(this.o.layout.config, full);
     return { key: key!, backend };
+  }
+
+  /**
+   * No vault.json, but records are there that this new key cannot open (vault.json was deleted, or
+   * the passphrase's salt is gone with it): writing a new config would orphan them silently.
+   */
+  private async refuseOrphaning(key: Buffer, backend: KeyBackend): Promise<void> {
+    const orphans = await recordsKeyCannotOpen(this.o.layout, key);
+    if (orphans.length === 0) return;
+    const shown = orphans.slice(0, 3).join(', ') + (orphans.length > 3 ? `, and ${orphans.length - 3} more` : '');
+    throw new VaultError(`the vault config ${this.o.layout.config} is missing, and the key from ${this.label(backend)} cannot open the ${orphans.length} record${orphans.length > 1 ? 's' : ''} already there (${shown})`, {
+      hint: `restore ${this.o.layout.config} from a backup (it records where the key is${backend === 'passphrase' ? ' and the passphrase salt' : ''}), or start over deliberately with \`keygate vault reset\` (the old files are kept aside)`,
+    });
   }
 
   private async createInKeychain(account: string): Promise<Buffer> {
@@ -150,6 +167,18 @@ export class KeySource {
     await removeStaleTemps(file);
     await writeFileAtomic(file, key);
     return key;
+  }
+
+  /** As ssh refuses a private key others can read: a key file with group/other bits is not used. */
+  private async refuseOpenKeyFile(): Promise<void> {
+    if (process.platform === 'win32') return;
+    const file = this.o.layout.keyFile;
+    const mode = (await fs.stat(file)).mode & 0o777;
+    if (mode & 0o077) {
+      throw new VaultError(`master key file ${file} is readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); keygate refuses it, as ssh does`, {
+        hint: `run \`chmod 600 ${file}\``,
+      });
+    }
   }
 
   private keychain(): Promise<BoundedKeychain> {
@@ -186,10 +215,10 @@ export class KeySource {
 
   private wrongKey(config: VaultConfig): VaultError {
     if (config.backend === 'passphrase') {
-      return new VaultError('wrong KEYGATE_PASSPHRASE', { hint: 'set it to the passphrase the vault was created with' });
+      return new VaultError('wrong KEYGATE_PASSPHRASE', { hint: 'set it to the passphrase the vault was created with (if it is lost, start over with `keygate vault reset`)' });
     }
     return new VaultError(`the master key in ${this.label(config.backend)} does not belong to this vault (${this.o.layout.config})`, {
-      hint: 'restore the key or the vault from the same backup',
+      hint: 'restore the key or the vault from the same backup, or start over with `keygate vault reset`',
     });
   }
 

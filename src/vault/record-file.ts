@@ -5,6 +5,7 @@
 //
 // The AAD is the identity the reader EXPECTS (from the path it asked for) plus the format and the
 // clear metadata, so a file copied over another record's file, or edited metadata, fails to open.
+import { fixHint } from '../connection/hints.js';
 import { VaultError } from '../errors.js';
 import { AuthenticationFailed, canonicalJson, isSealed, open, seal, type Sealed } from './envelope.js';
 import { describe, type RecordId } from './layout.js';
@@ -75,7 +76,7 @@ export function openRecordFile(key: Buffer, id: RecordId, file: string, record: 
     if (!(err instanceof AuthenticationFailed)) throw err;
     throw new VaultError(`record ${describe(id)} failed authentication (tampered or wrong key) in ${file}`, {
       hint: id.kind === 'connection'
-        ? `restore the file from a backup, or run \`keygate logout ${id.provider} --connection ${id.connection}\` and log in again`
+        ? `${fixHint(id.provider, id.connection, 'unreadable')} to replace it (or restore the file from a backup)`
         : 'restore the file from a backup, or delete it',
     });
   }
@@ -97,7 +98,7 @@ function identityOf(raw: Record<string, unknown>): Record<string, unknown> {
 
 function damaged(file: string, id: RecordId, why: string, cause?: unknown): VaultError {
   return new VaultError(`record ${describe(id)} is damaged: ${file} ${why}`, {
-    hint: 'restore the file from a backup, or delete it',
+    hint: id.kind === 'connection' ? `${fixHint(id.provider, id.connection, 'unreadable')} to replace it (or restore the file from a backup)` : 'restore the file from a backup, or delete it',
     cause,
   });
 }

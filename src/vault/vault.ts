@@ -2,8 +2,9 @@
 // every write happens under that file's lock, after refusing to replace a newer-format file.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { permissionHint } from '../connection/hints.js';
 import { VaultError } from '../errors.js';
-import { isNotFound, readIfExists, removeFile, removeStaleTemps, writeFileAtomic } from './atomic.js';
+import { isErrno, isNotFound, readIfExists, removeFile, removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { joinClient, joinConnection, parseSecret, splitClient, splitConnection } from './codec.js';
 import type { KeySource } from './keysource.js';
 import { describe, isValidName, type Layout, type RecordId } from './layout.js';
@@ -143,7 +144,13 @@ export class FileVault implements Vault {
 
   private async load(id: RecordId): Promise<RecordFile | undefined> {
     const file = this.layout.file(id);
-    const bytes = await readIfExists(file);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await readIfExists(file);
+    } catch (err) {
+      if (isErrno(err, 'EACCES') || isErrno(err, 'EPERM')) throw await unreadableFile(file, id, err);
+      throw err;
+    }
     return bytes && parseRecordFile(file, bytes, id);
   }
 
@@ -186,6 +193,12 @@ export class FileVault implements Vault {
     const format = bytes && formatOf(bytes);
     if (typeof format === 'number' && format > RECORD_FORMAT) checkFormat(file, format);
   }
+}
+
+/** EACCES on a record: name the file and the command that fixes its mode, never "unexpected error". */
+async function unreadableFile(file: string, id: RecordId, cause: unknown): Promise<VaultError> {
+  const owner = await fs.stat(file).then((s) => s.uid, () => undefined);
+  return new VaultError(`cannot read ${describe(id)}: ${file} is not readable by you (permission denied)`, { hint: permissionHint(file, owner), cause });
 }
 
 function connectionId(provider: string, connection: string): RecordId {

@@ -92,7 +92,7 @@ describe('bot connections', () => {
     const status = await cli(home, ['status', 'discord', '--connection', 'helper']);
     expect(status.code).toBe(5);
     expect(status.stdout).toMatch(/helper\s+revoked/);
-    expect(status.stdout).toContain('reset the token in the Developer Portal (Bot → Reset Token), then run keygate login discord --bot --connection helper --force');
+    expect(status.stdout).toContain('reset the token in the Developer Portal (Bot → Reset Token), then run `keygate login discord --bot --connection helper`');
     expect((await cli(home, ['get', 'discord', '--connection', 'helper', '--field', 'status'])).stdout).toBe('revoked\n');
     const get = JSON.parse((await cli(home, ['get', 'discord', '--connection', 'helper', '--json'])).stdout);
     expect(get.hint).toContain('Bot → Reset Token');

@@ -48,7 +48,7 @@ describe('bot tools in keygate call', () => {
     session.emulator.controls.resetBotToken();
     const r = await runCli(['call', 'discord', 'get_user', '--param', 'user_id=80351110224678912'], { env });
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/^keygate: discord\/bot is revoked \(.+\) — reset the token in the Developer Portal \(Bot → Reset Token\), then run `keygate login discord --bot --force`\n$/);
+    expect(r.stderr).toMatch(/^keygate: discord\/bot is revoked \(.+\) — reset the token in the Developer Portal \(Bot → Reset Token\), then run `keygate login discord --bot`\n$/);
     expect((await runCli(['get', 'discord', '--connection', 'bot', '--field', 'status'], { env })).stdout).toBe('revoked\n');
   });
 });

@@ -88,9 +88,10 @@ describe('keygate CLI basics', () => {
   });
 
   it('an unexpected error prints one line, and a stack trace only with KEYGATE_DEBUG=1', async () => {
-    // A KEYGATE_HOME that is a file makes the vault fail in a way no command anticipates.
-    const file = path.join(tempHome(), 'not-a-dir');
-    fs.writeFileSync(file, '');
+    // vault/connections as a file makes the vault fail in a way no command anticipates.
+    const file = tempHome();
+    fs.mkdirSync(path.join(file, 'vault'));
+    fs.writeFileSync(path.join(file, 'vault', 'connections'), '');
     const quiet = await runCli(['list'], { env: cliEnv(file) });
     expect(quiet.code).toBe(1);
     expect(quiet.stderr.trim().split('\n')).toHaveLength(1);

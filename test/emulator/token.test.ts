@@ -86,8 +86,8 @@ describe('POST /api/oauth2/token, authorization_code', () => {
     expect(res.json).toEqual({ error: 'unsupported_grant_type', error_description: 'Grant type None is not supported' });
   });
 
-  it('answers unsupported_grant_type to client_credentials and to a missing grant_type', async () => {
-    const other = await h.token({ grant_type: 'client_credentials' });
+  it('answers unsupported_grant_type to the password grant and to a missing grant_type', async () => {
+    const other = await h.token({ grant_type: 'password' });
     expect(other.status).toBe(400);
     expect(other.json.error).toBe('unsupported_grant_type');
     expect((await h.token({})).json.error).toBe('unsupported_grant_type');

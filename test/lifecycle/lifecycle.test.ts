@@ -87,21 +87,27 @@ describe('token lifecycle', () => {
     expect(counters().invalidGrants).toBe(invalidGrants);
   });
 
-  it('a revoked authorization shows as revoked: status exits 5, get and list give the hint', async () => {
-    const { env } = await connected(604800);
+  it('a revoked authorization shows as revoked: status exits 5, get and list give the hint, and the hint works', async () => {
+    const { env, home } = await connected(604800);
     session.emulator.controls.revokeAll();
     const status = await runCli(['status'], { env });
     expect(status.code).toBe(5);
     expect(status.stdout).toMatch(/discord\s+default\s+revoked/);
-    expect(status.stdout).toContain('run keygate login discord --force');
+    // Plain login: --force would ask for the client credentials again (issue 16).
+    expect(status.stdout).toContain('run `keygate login discord`');
+    expect(status.stdout).not.toContain('--force');
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('revoked\n');
     const json = JSON.parse((await runCli(['get', 'discord', '--json'], { env })).stdout);
-    expect(json).toMatchObject({ status: 'revoked', status_reason: 'refresh token refused by Discord (invalid_grant)', hint: 'run keygate login discord --force' });
+    expect(json).toMatchObject({ status: 'revoked', status_reason: 'refresh token refused by Discord (invalid_grant)', hint: 'run `keygate login discord`' });
     expect(Number.isNaN(Date.parse(json.status_changed_at))).toBe(false);
     const secret = await reveal(env);
     expect(secret.code).toBe(5);
-    expect(secret.stderr).toBe('keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord --force`\n');
-    expect((await runCli(['list'], { env })).stdout).toMatch(/revoked.*run keygate login discord --force/);
+    expect(secret.stderr).toBe('keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord`\n');
+    expect((await runCli(['list'], { env })).stdout).toMatch(/revoked.*run `keygate login discord`$/m);
+    // The way forward, run as suggested: no terminal, and no client credentials in the environment.
+    const again = await session.login(home, [], undefined, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });
+    expect(again.code, again.stderr).toBe(0);
+    expect((await runCli(['status'], { env })).code).toBe(0);
   });
 
   it('5xx during refresh is retried, and is never taken for revocation', async () => {

@@ -85,7 +85,7 @@ describe('keygate login', () => {
     // A second login without --force does not replace the connection.
     const again = await cli(['login', 'discord', '--no-browser'], envFor(home));
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('keygate: discord/default is already connected as alice — pass --force to replace it, or --connection <name> for another account\n');
+    expect(again.stderr).toBe('keygate: discord/default is already connected as alice — run `keygate login discord --force` to replace it, or pass --connection <name> for another account\n');
   });
 
   it('custom scopes and a named connection; the granted scopes are recorded', async () => {
@@ -145,16 +145,15 @@ describe('keygate login', () => {
     expect((await cli(['get', 'discord', '--field', 'status'], envFor(home))).stdout).toBe('not_connected\n');
   });
 
-  it('a wrong client secret is reported as invalid_client and nothing is stored', async () => {
+  it('a wrong client secret is reported as invalid_client before the browser step, and nothing is stored', async () => {
     const home = tempHome();
-    const r = await login(home, [], async (url) => {
-      const callback = await browser.authorize(url);
-      const page = await browser.visit(callback);
-      expect(page.status).toBe(500);
-      expect(page.body).toContain('invalid_client');
+    const authorizeCalls = emulator.controls.counters().authorizeCalls;
+    const r = await login(home, [], async () => {
+      throw new Error('the authorize URL must not be printed for a client Discord refuses');
     }, { DISCORD_CLIENT_SECRET: 'not-the-secret' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^keygate: Discord's token endpoint refused the request: invalid_client.* — check the client id and secret/);
+    expect(r.stderr).toBe(`keygate: Discord does not accept client id ${DEMO_CLIENT_ID} with this secret (invalid_client) — check DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET: they must be the client id and secret on your app's OAuth2 page\n`);
+    expect(emulator.controls.counters().authorizeCalls).toBe(authorizeCalls);
     expect((await cli(['get', 'discord', '--field', 'status'], envFor(home))).stdout).toBe('not_connected\n');
   });
 

@@ -69,6 +69,7 @@ describe('keygate call', () => {
     [['get_my_guild_member', '--input', '[1]'], /--input must be a JSON object/],
     [['get_my_guild_member', '--input', '{oops'], /--input is not valid JSON/],
     [['get_guild_widget_png', '--param', 'guild_id=1', '--param', 'style=banner9'], /parameter `style` expected one of shield, banner1, banner2, banner3, banner4/],
+    [['get_guild_widget_png', '--param', 'guild_id=1', '--json'], /--json with an image needs --output <file>/],
     [['no_such_tool'], /discord has no tool "no_such_tool"/],
     [['get_my_usr'], /discord has no tool "get_my_usr" \(did you mean "get_my_user"\?\)/],
   ])('schema error %j exits 2 and sends nothing', async (args, message) => {
@@ -126,6 +127,7 @@ describe('keygate tools list', () => {
     const human = await runCli(['tools', 'list', 'discord'], { env: identifyOnly });
     expect(human.stdout).toMatch(/list_my_guilds\s+guilds\s+no: missing guilds/);
     expect(human.stdout).toMatch(/get_gateway\s+no token\s+yes/);
+    expect(human.stdout).toMatch(/get_user\s+bot \(identify for @me\)\s+yes, partly/);
   });
 
   it('describe shows the parameter schema', async () => {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_CLIENT_ID } from '../../src/emulator/fixtures.js';
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../src/emulator/fixtures.js';
 import { EVENT_INVITE_CODE, INVITE_CODE, NO_WIDGET_GUILD_ID, SCHEDULED_EVENT_ID, TEMPLATE_CODE, WIDGET_GUILD_ID } from '../../src/emulator/tools-fixtures.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { startSession, type Session } from '../helpers/session.js';
@@ -29,7 +29,13 @@ beforeAll(async () => {
 });
 afterAll(() => session.close());
 
-const call = (tool: string, ...params: string[]) => runCli(['call', 'discord', tool, ...params.flatMap((p) => ['--param', p])], { env });
+/** Everything every call printed, scanned for secrets at the end. */
+const printed: string[] = [];
+const call = async (tool: string, ...params: string[]) => {
+  const r = await runCli(['call', 'discord', tool, ...params.flatMap((p) => ['--param', p])], { env });
+  printed.push(r.stdout, r.stderr);
+  return r;
+};
 const ok = async (tool: string, ...params: string[]) => {
   const r = await call(tool, ...params);
   expect(r.code, r.stderr).toBe(0);
@@ -185,5 +191,13 @@ describe('the 16 Discord tools', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toContain('get_guild_widget_png answers with an image, which would garble the terminal');
     expect(apiCalls()).toBe(before);
+  });
+
+  it('no call printed the access token, the refresh token or the client secret', async () => {
+    const reveal = async (field: string) => (await runCli(['get', 'discord', '--field', field, '--reveal'], { env })).stdout.trim();
+    const secrets = [await reveal('access_token'), await reveal('refresh_token'), DEMO_CLIENT_SECRET];
+    expect(secrets.every((s) => s.length >= 16)).toBe(true);
+    expect(printed.length).toBeGreaterThan(30);
+    for (const secret of secrets) expect(printed.filter((text) => text.includes(secret))).toEqual([]);
   });
 });

@@ -54,7 +54,7 @@ describe('keygate call: provider errors', () => {
     session.emulator.controls.revokeAll();
     const r = await call(env, 'get_my_user');
     expect(r.code).toBe(5);
-    expect(r.stderr).toBe('keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord --force`\n');
+    expect(r.stderr).toBe('keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord`\n');
     expect(counters()).toMatchObject({ apiCalls: 1, refreshes: 0, invalidGrants: 1 });
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('revoked\n');
     // Afterwards nothing is sent at all.

@@ -65,6 +65,7 @@ export function buildVaultForChildren(): Promise<string> {
     const sources = [
       'src/errors.ts',
       'src/home.ts',
+      'src/connection/hints.ts',
       ...(await fs.readdir(path.join(root, 'src/vault'))).filter((f) => f.endsWith('.ts')).map((f) => `src/vault/${f}`),
     ];
     for (const source of sources) {

@@ -45,7 +45,7 @@ describe('tampering is detected', () => {
     await fs.writeFile(file('discord', 'work'), JSON.stringify(data));
     const err = await failure(vault.read('discord', 'work'));
     expect(err.message).toBe(`record discord/work failed authentication (tampered or wrong key) in ${file('discord', 'work')}`);
-    expect(err.hint).toMatch(/keygate logout discord --connection work/);
+    expect(err.hint).toMatch(/keygate login discord --connection work --force/);
   });
 
   it('edited clear metadata is detected on the next full read', async () => {

@@ -14,6 +14,8 @@ export interface Selection {
   connection: string;
   /** Clear metadata; undefined when the connection does not exist (yet). */
   meta?: ConnectionMeta;
+  /** The provider's default bot connection is connected: the tools that need a bot token use it. */
+  bot?: boolean;
 }
 
 export interface ExposedTool {
@@ -56,16 +58,26 @@ export async function selectConnections(vault: Vault, flags: string[] | undefine
       if (!match) throw new UsageError(`--connection expects <provider>/<name>, got \`${flag}\``, { hint: 'e.g. --connection discord/work' });
       await add(match[1]!, match[2]!);
     }
-    return selections;
+    return withBots(vault, selections);
   }
+  // A bot connection is not a selection of its own: the bot tools of every selection use it.
   for (const { provider, connection } of await vault.names()) {
     const meta = await vault.peek(provider, connection);
-    if (meta && (meta.status === 'connected' || meta.status === 'expired')) await add(provider, connection, meta);
+    if (meta && meta.kind !== 'bot' && (meta.status === 'connected' || meta.status === 'expired')) await add(provider, connection, meta);
   }
-  if (selections.length) return selections;
+  if (selections.length) return withBots(vault, selections);
   for (const name of providerNames()) {
     const provider = await getProvider(name).catch(() => undefined);
     if (provider && Object.keys(provider.tools ?? {}).length) await add(name, 'default');
+  }
+  return withBots(vault, selections);
+}
+
+async function withBots(vault: Vault, selections: Selection[]): Promise<Selection[]> {
+  for (const selection of selections) {
+    const bot = selection.provider.bot;
+    const meta = bot && (await vault.peek(selection.provider.name, bot.default_connection));
+    selection.bot = meta?.kind === 'bot' && meta.status === 'connected';
   }
   return selections;
 }
@@ -88,7 +100,7 @@ export function exposeTools(selections: Selection[], filter?: (provider: string,
     for (const tool of listTools(provider)) {
       if (filter && !filter(provider.name, tool.name)) continue;
       const name = `${provider.name}_${tool.name}${suffix}`.slice(0, 128);
-      const cov = coverage(tool, { granted, providerName: provider.name });
+      const cov = coverage(tool, { granted, bot: selection.bot, providerName: provider.name });
       const title = titleOf(tool.name);
       exposed.push({
         name,
@@ -118,7 +130,7 @@ function describe(tool: Tool, cov: Coverage, provider: string, connection: strin
   const parts = [tool.description.trim()];
   const ref = `${provider}/${connection}`;
   if (tool.auth === 'none') parts.push('Needs no token.');
-  else if (tool.auth === 'bot') parts.push('Needs a bot token.');
+  else if (tool.auth === 'bot') parts.push(`Needs a bot token${tool.auth_when.length ? ' (except as noted)' : ''}: uses ${provider}'s bot connection.`);
   else parts.push(`Acts as ${ref}; needs scopes: ${cov.scopes.length ? cov.scopes.join(', ') : 'none beyond a user token'}.`);
   if (tool.deprecated) parts.push(`Deprecated${tool.deprecated.replaced_by ? `: use ${provider}_${tool.deprecated.replaced_by}` : ''}.`);
   if (!cov.callable) parts.push(`NOT AVAILABLE with ${ref} (${cov.note ?? 'missing scopes'}); calling it returns the fix.`);

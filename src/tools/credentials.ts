@@ -46,6 +46,7 @@ async function userCredential(ctx: CredentialContext, scopes: string[]): Promise
   const vault = await ctx.vault();
   const meta = await vault.peek(provider.name, connection);
   if (!meta) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${provider.name}${named}\`` });
+  if (meta.kind === 'bot') throw new ConnectionNotFoundError(`${tool.name} acts for a user, and ${ref} is a bot connection`, { hint: `pass a user connection with --connection, or run \`keygate login ${provider.name}\`` });
   const granted = new Set(meta.tokens.scopes);
   const missing = scopes.filter((s) => !granted.has(s));
   if (missing.length > 0) {
@@ -63,13 +64,16 @@ async function botCredential(ctx: CredentialContext): Promise<ToolCredential> {
   const { provider, tool } = ctx;
   const needs = `${tool.name}${tool.auth_when.length ? ' with these parameters' : ''} needs a ${provider.display_name} bot connection`;
   if (!provider.bot) throw new ConnectionNotFoundError(`${needs}, and the provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider.name}\`` });
-  const connection = ctx.connection ?? provider.bot.default_connection;
+  const vault = await ctx.vault();
+  // The connection named, if it is a bot; otherwise (none named, or a user's, as MCP passes the
+  // connection it serves) the provider's default bot connection.
+  const named0 = ctx.connection === undefined ? undefined : await vault.peek(provider.name, ctx.connection);
+  const connection = named0?.kind === 'bot' ? ctx.connection! : provider.bot.default_connection;
   const named = connection === provider.bot.default_connection ? '' : ` --connection ${connection}`;
   const ref = `${provider.name}/${connection}`;
-  const vault = await ctx.vault();
-  const meta = await vault.peek(provider.name, connection);
+  const meta = named0?.kind === 'bot' ? named0 : await vault.peek(provider.name, connection);
   if (!meta) throw new ConnectionNotFoundError(`${needs}, and ${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
-  if (meta.kind !== 'bot') throw new ConnectionNotFoundError(`${needs}, and ${ref} is a user connection`, { hint: `pass the bot connection with --connection (see \`keygate list\`), or run \`keygate login ${provider.name} --bot\`` });
+  if (meta.kind !== 'bot') throw new ConnectionNotFoundError(`${needs}, and ${ref} is a user connection`, { hint: `run \`keygate login ${provider.name} --bot --connection <name>\`` });
   const record = await vault.read(provider.name, connection);
   if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
   if (record.status !== 'connected') throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, { hint: botLoginHint(provider.name, named) });

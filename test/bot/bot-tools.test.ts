@@ -33,11 +33,15 @@ describe('bot tools in keygate call', () => {
     expect(me.code, me.stderr).toBe(0);
     expect(session.emulator.controls.requestLog().at(-1)!.tokenId).toMatch(/^tok_/);
 
-    // A user connection named with --connection cannot serve a bot tool.
-    const wrong = await runCli(['call', 'discord', 'get_user', '--connection', 'default', '--param', 'user_id=80351110224678912'], { env });
+    // A user connection named with --connection (as MCP passes the one it serves): the bot tool still
+    // uses the bot connection; a user tool named with the bot connection is refused.
+    const viaUser = await runCli(['call', 'discord', 'get_user', '--connection', 'default', '--param', 'user_id=80351110224678912'], { env });
+    expect(viaUser.code, viaUser.stderr).toBe(0);
+    expect(session.emulator.controls.requestLog().at(-1)!.tokenId).toBe(token_id);
+    const wrong = await runCli(['call', 'discord', 'get_my_user', '--connection', 'bot'], { env });
     expect(wrong.code).toBe(3);
-    expect(wrong.stderr).toContain('discord/default is a user connection');
-    expect(other.stdout + other.stderr + me.stdout).not.toContain(token);
+    expect(wrong.stderr).toContain('get_my_user acts for a user, and discord/bot is a bot connection');
+    expect(other.stdout + other.stderr + me.stdout + viaUser.stdout).not.toContain(token);
   });
 
   it('a reset bot token: the call exits 5, the connection is revoked with the reset hint', async () => {

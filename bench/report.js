@@ -72,11 +72,20 @@ export function printReport(results, print) {
   const bare = results.startup.find((c) => c.name === 'true').median;
   print(`${pad('command', 38)}${'ms'.padStart(8)}${'vs node -e 0'.padStart(14)}`);
   for (const c of results.startup) {
-    const extra = c.name === 'keygate run -- true' ? `   adds ${(c.median - bare).toFixed(0)} ms to \`true\`` : '';
+    const extra = c.name.startsWith('keygate run') || c.name.startsWith('bwrap') ? `   adds ${(c.median - bare).toFixed(0)} ms to \`true\`` : '';
     // A row may name its own baseline: `node -e 0` run with the same environment.
     const base = c.baseline ? results.startup.find((b) => b.name === c.baseline)?.median ?? node : node;
     const note = c.baseline ? `   (÷ ${c.baseline})` : '';
     print(`${pad(c.name, 38)}${num(c.median, 8, 1)}${(c.name === 'true' ? '' : (c.median / base).toFixed(2)).padStart(14)}${extra}${note}`);
+  }
+  // The sandbox's cost: paired per run (the two commands run back to back), so machine noise that
+  // hits both cancels out.
+  const sandboxed = results.startup.find((c) => c.name === 'keygate run -- true');
+  const open = results.startup.find((c) => c.name === 'keygate run --no-sandbox -- true');
+  if (sandboxed && open) {
+    const paired = median(sandboxed.runs.map((ms, i) => ms - open.runs[i]));
+    const bwrap = results.startup.find((c) => c.name.startsWith('bwrap'));
+    print(`the sandbox adds ${paired.toFixed(1)} ms to \`keygate run -- true\` (median of paired runs)${bwrap ? `; bwrap alone adds ${(bwrap.median - bare).toFixed(1)} ms to \`true\`` : ''}`);
   }
 
   const runs = results.refresh.map((r) => {

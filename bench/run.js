@@ -10,7 +10,8 @@
 //               TLS-terminating relay on Node's HTTP machinery) vs mitmproxy (if mitmdump is installed)
 //   start-up    `keygate get --field status` and `keygate run -- true` against `node -e 0` and `true`;
 //               cold `keygate call discord get_my_user` (a real call to the emulator) against `node -e 0`
-//               with the same environment (NODE_EXTRA_CA_CERTS costs Node itself ~35 ms)
+//               with the same environment (NODE_EXTRA_CA_CERTS costs Node itself ~35 ms);
+//               what the sandbox adds: `run -- true` vs `run --no-sandbox -- true`, and bwrap alone
 //   refresh     32 concurrent requests arriving as the access token goes stale
 //   memory      the `keygate run` process's peak RSS after 32 concurrent connections
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -21,6 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, printReport } from './report.js';
+import { bwrapCommand } from '../dist/sandbox/bwrap.js';
+import { probeSandbox } from '../dist/sandbox/probe.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // KEYGATE_BENCH_BIN=<path>: measure another build's CLI (e.g. a checkout of an older commit).
@@ -148,10 +151,14 @@ function startup(env, emulatorEnv) {
     { name: 'node -e 0', argv: [node, '-e', '0'] },
     { name: 'keygate get discord --field status', argv: [node, bin, 'get', 'discord', '--field', 'status'] },
     { name: 'keygate run -- true', argv: [node, bin, 'run', '--', 'true'] },
+    { name: 'keygate run --no-sandbox -- true', argv: [node, bin, 'run', '--no-sandbox', '--', 'true'] },
     // A whole tool call, as an agent's shell makes it: start-up, vault, one HTTPS request, JSON out.
     { name: 'node -e 0 (emulator env)', argv: [node, '-e', '0'], env: emulatorEnv },
     { name: 'keygate call discord get_my_user', argv: [node, bin, 'call', 'discord', 'get_my_user'], env: emulatorEnv, baseline: 'node -e 0 (emulator env)' },
   ];
+  // The sandbox on its own: the same bwrap command line keygate builds, around `true`.
+  const bwrap = sandboxCommand(env);
+  if (bwrap) commands.push({ name: 'bwrap (keygate\'s flags) -- true', argv: bwrap });
   const times = commands.map(() => []);
   for (let run = -1; run < STARTUP_RUNS; run++) {
     commands.forEach((command, i) => {
@@ -163,6 +170,15 @@ function startup(env, emulatorEnv) {
     });
   }
   return commands.map((command, i) => ({ name: command.name, baseline: command.baseline, runs: times[i], median: median(times[i]) }));
+}
+
+/** argv of keygate's own bwrap command around /usr/bin/true, or undefined when bwrap is unusable. */
+function sandboxCommand(env) {
+  const dir = fs.mkdtempSync(path.join(home, 'sandbox-bench-'));
+  const probe = probeSandbox(env);
+  if (!probe.ok) return undefined;
+  const command = bwrapCommand(probe.bwrap, ['/usr/bin/true'], { home, runtimeBase: dir, runDir: dir, cwd: root }, env);
+  return [command.file, ...command.args];
 }
 
 async function startMitmproxy(emulator, token) {

@@ -9,8 +9,9 @@
 //               refresh pays around its network call (lock, read, seal, write, release)
 //   refresh     a real refresh (lifecycle refreshConnection) against the Discord emulator in this process
 //   contended   8 updates of one connection at once, from 8 store objects (as 8 processes or hosts)
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,73 +24,129 @@ const N = quick ? 50 : 500;
 const REFRESHES = quick ? 10 : 60;
 const CONTENDED_ROUNDS = quick ? 5 : 30;
 
-const { openStore } = await import('../dist/store/index.js');
-const { refreshConnection } = await import('../dist/lifecycle/index.js');
-const { startEmulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } = await import('../dist/emulator/index.js');
-const { getProvider } = await import('../dist/provider/index.js');
+// The measuring runs in a child process: Node reads NODE_EXTRA_CA_CERTS (the emulator's CA) only at start-up.
+if (process.env.KEYGATE_BENCH_STORE) await measure(JSON.parse(process.env.KEYGATE_BENCH_STORE));
+else await main();
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-store-'));
-const server = await startPostgres(work);
-try {
-  const emulator = await startEmulator({ dir: path.join(work, 'emulator') });
-  process.env.KEYGATE_CONNECT_TO = emulator.connectTo;
-  process.env.NODE_EXTRA_CA_CERTS = emulator.caPath;
-  const provider = await getProvider('discord');
-  const results = { date: new Date().toISOString(), quick, machine: { nproc: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, postgres: server.version }, stores: {} };
-  for (const kind of ['files', 'postgres']) {
-    const home = fs.mkdtempSync(path.join(work, `${kind}-`));
-    const options = kind === 'files' ? { home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null } : { home, store: server.url, env: { KEYGATE_PASSPHRASE: 'bench' } };
-    const store = await openStore(options);
-    await store.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
-    const seed = async () => {
-      const tokens = emulator.controls.issueTokens();
-      await store.write({
-        provider: 'discord',
-        connection: 'default',
-        tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
-        account: { id: '1', name: 'bench' },
-        status: 'connected',
-        created_at: new Date().toISOString(),
-      });
-      return tokens.access_token;
-    };
-    await seed();
-    await store.read('discord', 'default'); // unlock the key (scrypt / key file) outside the timings
-    const r = {};
-    r.read = await timeEach(N, () => store.read('discord', 'default'));
-    r.peek = await timeEach(N, () => store.peek('discord', 'default'));
-    let n = 0;
-    r.update = await timeEach(N, () => store.update('discord', 'default', (c) => ({ ...c, tokens: { ...c.tokens, access_token: `bench-${n++}` } })));
-    await seed();
-    r.refresh = await timeEach(REFRESHES, async () => {
-      // The token the store holds is the one the 401 was for: a real refresh at the emulator.
-      const current = await store.read('discord', 'default');
-      const after = await refreshConnection(store, provider, 'default', { staleToken: current.tokens.access_token });
-      if (after.status !== 'connected' || after.tokens.access_token === current.tokens.access_token) throw new Error('refresh did not happen');
+async function main() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-bench-store-'));
+  const server = await startPostgres(work);
+  const children = [];
+  try {
+    const emulatorProcess = spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(work, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(emulatorProcess);
+    const emulator = JSON.parse(await firstLine(emulatorProcess.stdout));
+    const measurer = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: emulator.caPath, KEYGATE_CONNECT_TO: emulator.connectTo, KEYGATE_BENCH_STORE: JSON.stringify({ url: server.url, work, emulator }) },
     });
-    const others = await Promise.all(Array.from({ length: 8 }, () => openStore(options)));
-    await Promise.all(others.map((s) => s.read('discord', 'default')));
-    r.contended = await timeEach(CONTENDED_ROUNDS, () => Promise.all(others.map((s) => s.update('discord', 'default', (c) => ({ ...c, status_reason: String(n++) })))));
-    await Promise.all([store, ...others].map((s) => s.close()));
-    results.stores[kind] = r;
+    children.push(measurer);
+    const results = JSON.parse(await firstLine(measurer.stdout));
+    results.machine.postgres = server.version;
+    print(results);
+    if (!quick) fs.writeFileSync(path.join(root, 'bench', 'store-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
   }
-  await emulator.stop();
-  print(results);
-  if (!quick) fs.writeFileSync(path.join(root, 'bench', 'store-results.json'), `${JSON.stringify(results, null, 2)}\n`);
-} finally {
-  server.stop();
-  fs.rmSync(work, { recursive: true, force: true });
 }
 
-async function timeEach(count, fn) {
-  const samples = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    await fn();
-    samples.push(performance.now() - start);
+async function measure({ url, work, emulator }) {
+  const { openStore } = await import('../dist/store/index.js');
+  const { refreshConnection } = await import('../dist/lifecycle/index.js');
+  const { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } = await import('../dist/emulator/index.js');
+  const { getProvider } = await import('../dist/provider/index.js');
+  const admin = adminClient(emulator);
+  const provider = await getProvider('discord');
+  const results = { date: new Date().toISOString(), quick, machine: { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg()[0] }, stores: {} };
+  const kinds = ['files', 'postgres'];
+  const setups = {};
+  for (const kind of kinds) {
+    const home = fs.mkdtempSync(path.join(work, `${kind}-`));
+    const options = kind === 'files' ? { home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null } : { home, store: url, env: { KEYGATE_PASSPHRASE: 'bench' } };
+    const store = await openStore(options);
+    await store.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
+    const tokens = await admin('POST', '/__emulator/tokens', {});
+    await store.write({
+      provider: 'discord',
+      connection: 'default',
+      tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
+      account: { id: '1', name: 'bench' },
+      status: 'connected',
+      created_at: new Date().toISOString(),
+    });
+    await store.read('discord', 'default'); // unlock the key (scrypt / key file) outside the timings
+    const others = await Promise.all(Array.from({ length: 8 }, () => openStore(options)));
+    await Promise.all(others.map((s) => s.read('discord', 'default')));
+    setups[kind] = { store, others };
+    results.stores[kind] = {};
   }
+  let n = 0;
+  const operations = {
+    read: [N, ({ store }) => store.read('discord', 'default')],
+    peek: [N, ({ store }) => store.peek('discord', 'default')],
+    update: [N, ({ store }) => store.update('discord', 'default', (c) => ({ ...c, status_reason: `bench-${n++}` }))],
+    refresh: [
+      REFRESHES,
+      async ({ store }) => {
+        // As after a 401 for the token the store holds: a real refresh at the emulator, inside update().
+        const current = await store.read('discord', 'default');
+        const after = await refreshConnection(store, provider, 'default', { staleToken: current.tokens.access_token });
+        if (after.status !== 'connected' || after.tokens.access_token === current.tokens.access_token) throw new Error(`refresh did not happen: ${after.status_reason}`);
+      },
+    ],
+    contended: [CONTENDED_ROUNDS, ({ others }) => Promise.all(others.map((s) => s.update('discord', 'default', (c) => ({ ...c, status_reason: String(n++) }))))],
+  };
+  // The machine's load drifts (other work shares it), so the two stores take turns in short rounds
+  // instead of one running after the other: the ratio compares like with like.
+  const ROUNDS = 10;
+  for (const [name, [count, fn]] of Object.entries(operations)) {
+    const samples = { files: [], postgres: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
+        for (let i = 0; i < Math.ceil(count / ROUNDS); i++) {
+          const start = performance.now();
+          await fn(setups[kind]);
+          samples[kind].push(performance.now() - start);
+        }
+      }
+    }
+    for (const kind of kinds) results.stores[kind][name] = summarize(samples[kind]);
+  }
+  for (const { store, others } of Object.values(setups)) await Promise.all([store, ...others].map((s) => s.close()));
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+function adminClient(emulator) {
+  const ca = fs.readFileSync(emulator.caPath);
+  return (method, route, body) =>
+    new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c) => (text += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
+      });
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+}
+
+function firstLine(stream) {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.on('data', (chunk) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end !== -1) resolve(text.slice(0, end));
+    });
+    stream.once('end', () => reject(new Error('the process ended before printing its line')));
+  });
+}
+
+function summarize(samples) {
   samples.sort((a, b) => a - b);
-  return { n: count, p50_ms: round(median(samples)), p99_ms: round(samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]) };
+  return { n: samples.length, p50_ms: round(median(samples)), p99_ms: round(samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]) };
 }
 
 function round(ms) {
@@ -105,7 +162,7 @@ function print(results) {
     ['refresh at the emulator (refreshConnection)', 'refresh'],
     ['8 updates of one connection at once', 'contended'],
   ];
-  console.log(`\nkeygate store bench, ${results.date}${results.quick ? ' (--quick)' : ''}; ${results.machine.nproc} CPUs, node ${results.machine.node}, ${results.machine.postgres}`);
+  console.log(`\nkeygate store bench, ${results.date}${results.quick ? ' (--quick)' : ''}; ${results.machine.nproc} CPUs (${results.machine.cpu}), load average ${results.machine.loadavg.toFixed(1)}, node ${results.machine.node}, ${results.machine.postgres}`);
   console.log('p50 (p99) in ms; ratio = postgres p50 / files p50\n');
   console.log(`${'operation'.padEnd(46)}${'files'.padStart(18)}${'postgres'.padStart(18)}${'ratio'.padStart(8)}`);
   for (const [label, key] of rows) {

@@ -70,9 +70,10 @@ export function buildProgram(): Command {
     .option('--bot', 'store a bot token instead (read from $DISCORD_BOT_TOKEN or a hidden prompt, never a flag)')
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
     .option('--for-tools <a,b,...>', 'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes')
-    .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
+    .option('--port <n>', 'port of the callback server on 127.0.0.1 (default: setting login.port, 7998)', port)
+    .option('--browser', 'open a browser (default: setting login.open_browser, true)')
     .option('--no-browser', 'do not open a browser (the BROWSER command, else the system opener); just print the URL')
-    .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
+    .option('--timeout <seconds>', 'how long to wait for the browser (default: setting login.timeout, 300)', positiveSeconds)
     .option('--force', 'replace an existing connected connection')
     .addHelpText('after', '\nSee which scopes --for-tools requests, and why: keygate scopes <provider> --for-tools <a,b,...>')
     .action((provider, options) => dispatch(() => import('./commands/login.js'), provider, options));
@@ -84,9 +85,10 @@ export function buildProgram(): Command {
     .option('--connection <name>', 'the bot connection (default: bot)', connectionName)
     .option('--guild <id>', 'preselect this server and lock the choice')
     .option('--permissions <n>', 'permission integer to request (e.g. 2048: Send Messages)', '0')
-    .option('--port <n>', 'port of the callback server on 127.0.0.1', port, 7998)
+    .option('--port <n>', 'port of the callback server on 127.0.0.1 (default: setting login.port, 7998)', port)
+    .option('--browser', 'open a browser (default: setting login.open_browser, true)')
     .option('--no-browser', 'do not open a browser; just print the URL')
-    .option('--timeout <seconds>', 'how long to wait for the browser', positiveSeconds, 300)
+    .option('--timeout <seconds>', 'how long to wait for the browser (default: setting login.timeout, 300)', positiveSeconds)
     .action((provider, options) => dispatch(() => import('./commands/install.js'), provider, options));
 
   program
@@ -168,6 +170,8 @@ provider: it is fast, but a tampered record still shows its stored status
     .option('--connection <provider/name>', 'use this connection (repeatable); default: the default connection of each connected provider', collect)
     .option('--verbose', 'print each proxied provider request to stderr')
     .option('--allow-nested', 'allow running inside another keygate run')
+    .option('--sandbox', 'require the sandbox: fail if it cannot be made')
+    .option('--no-sandbox', 'run the command without the sandbox (it can then read the vault and keygate itself)')
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -184,6 +188,10 @@ default user connection's, else it is refused. With a bot connection, the
 Discord gateway WebSocket is relayed and the placeholder replaced in its
 IDENTIFY/RESUME payloads (discord.js bots work as they are). Other hosts are
 tunnelled untouched.
+
+On Linux the command runs in a bubblewrap sandbox: the files, the network and
+the terminal are as usual, but KEYGATE_HOME, keygate's own process and the
+keychain are out of its reach. Without bwrap, run says so in one line.
 
 Example:
   keygate run -- python agent.py
@@ -292,6 +300,39 @@ Examples:
     .argument('<name>', 'name of the new provider (the file name)')
     .option('--force', 'replace an existing file')
     .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.init })), name, options));
+  providers
+    .command('trust')
+    .description("approve the provider file's API hosts and path prefix for its connections (shows the change)")
+    .argument('<name>', 'provider name')
+    .action((name) => dispatch(() => import('./commands/providers-trust.js'), name));
+
+  const config = program
+    .command('config')
+    .description('user settings (flag > environment > config file > default); never secrets')
+    .addHelpText(
+      'after',
+      `
+Settings (environment variable in brackets):
+  login.port          [KEYGATE_LOGIN_PORT]          callback port, default 7998
+  login.open_browser  [KEYGATE_LOGIN_OPEN_BROWSER]  true or false, default true
+  login.timeout       [KEYGATE_LOGIN_TIMEOUT]       seconds, default 300
+  run.sandbox         [KEYGATE_RUN_SANDBOX]         auto, require or off, default auto
+  refresh.margin      [KEYGATE_REFRESH_MARGIN]      seconds before expiry, or auto (default)
+  log.retention_days  [KEYGATE_LOG_RETENTION_DAYS]  days of request log, 0 for none, default 30`,
+    );
+  const configAction = (name: string) => (...args: unknown[]) =>
+    dispatch(() => import('./commands/config.js').then((m) => ({ main: m[name as 'list'] as (...a: never[]) => Promise<unknown> })), ...args.slice(0, -1));
+  config.command('list').description('every setting with its value and where it comes from').option('--json', 'print one JSON document').action(configAction('list'));
+  config.command('get').description('print the effective value of a setting').argument('<key>', 'e.g. login.port').option('--json', 'print one JSON document').action(configAction('get'));
+  config
+    .command('set')
+    .description('store a setting in the config file')
+    .argument('<key>', 'e.g. login.port')
+    .argument('<value>', 'e.g. 8000')
+    .option('--json', 'print one JSON document')
+    .action(configAction('set'));
+  config.command('unset').description('remove a setting from the config file (back to the default)').argument('<key>', 'e.g. login.port').option('--json', 'print one JSON document').action(configAction('unset'));
+  config.command('path').description('print where the config file is (under KEYGATE_HOME)').option('--json', 'print one JSON document').action(configAction('path'));
 
   const store = program.command('store').description('where connections are kept: the local vault, or a PostgreSQL database shared by several hosts');
   store

@@ -30,9 +30,10 @@ export function fastStatus(argv: readonly string[]): boolean {
   }
   try {
     const { meta } = parseRecordFile(file, bytes, id);
-    // A connection frozen by `keygate store migrate` gets the full CLI's error, not its old status.
-    if (typeof meta.status !== 'string' || meta.moving) return false;
+    // A connection frozen by `keygate store migrate` gets the full CLI's error, not its old status; a
+    // status other than the three stored ones (a tampered file) goes the slow way, which escapes it.
     const status = meta.status;
+    if ((status !== 'connected' && status !== 'expired' && status !== 'revoked') || meta.moving) return false;
     process.stdout.write(`${status}\n`);
     return true;
   } catch {

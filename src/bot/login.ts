@@ -5,6 +5,7 @@ import { CredentialError, KeygateError, ProviderError, ProviderRequestError, Usa
 import { apiGet } from '../oauth/account.js';
 import type { BotDefinition, ProviderDefinition } from '../provider/types.js';
 import { PLACEHOLDER_PREFIX } from '../proxy/rules.js';
+import { bindingOf } from '../run/binding.js';
 import type { Account, ConnectionRecord, Vault } from '../vault/types.js';
 
 export interface BotLoginOptions {
@@ -55,6 +56,8 @@ export async function loginBot(provider: ProviderDefinition, vault: Vault, optio
     // A new token for the same application (after Reset Token) keeps the installations it had.
     installations: current?.kind === 'bot' && current.application?.id === application?.id ? (current.installations ?? []) : [],
     tokens: { access_token: token, token_type: 'Bot', scopes: [] },
+    // Where the bot token may go from now on (src/run/binding.ts), as for a user login.
+    binding: bindingOf(provider),
     account,
     status: 'connected',
     status_changed_at: stamp,

@@ -5,6 +5,7 @@ import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
 import { describeInstallations, describeMeta, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
+import { printable } from './format.js';
 
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
 
@@ -28,7 +29,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   const ref = `${provider.name}/${options.connection}`;
 
   if (options.field === 'status') {
-    io.stdout(`${meta?.status ?? 'not_connected'}\n`);
+    io.stdout(`${printable(meta?.status ?? 'not_connected')}\n`);
     return;
   }
   if (!meta) {
@@ -51,7 +52,8 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   }
   const fields = describeMeta(meta);
   if (options.field) {
-    io.stdout(`${fields[options.field as keyof ConnectionFields] ?? ''}\n`);
+    const value = fields[options.field as keyof ConnectionFields] ?? '';
+    io.stdout(`${printable(Array.isArray(value) ? describeInstallations(value) : value)}\n`);
     return;
   }
   if (options.json) {
@@ -64,7 +66,7 @@ export async function main(providerName: string, options: GetOptions, io: Comman
   io.stdout(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k.padEnd(width)}  ${Array.isArray(v) ? describeInstallations(v) : v}`)
+      .map(([k, v]) => `${k.padEnd(width)}  ${printable(Array.isArray(v) ? describeInstallations(v) : String(v))}`)
       .join('\n') + '\n',
   );
 }

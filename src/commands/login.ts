@@ -1,5 +1,6 @@
 // keygate login <provider> [--connection] [--scopes | --for-tools] [--port] [--no-browser] [--timeout] [--force]
 //        login <provider> --bot [--connection] [--force]  (login-bot.ts)
+import { setting } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { getProvider } from '../provider/index.js';
 import { openStore } from '../store/index.js';
@@ -13,17 +14,25 @@ export interface LoginCommandOptions {
   bot?: boolean;
   scopes?: string;
   forTools?: string;
-  port: number;
-  browser: boolean;
-  timeout: number;
+  /** Undefined when the flag was not given: then the setting decides (see src/config/). */
+  port?: number;
+  browser?: boolean;
+  timeout?: number;
   force?: boolean;
 }
 
-export async function main(providerName: string, options: LoginCommandOptions, io: CommandIO): Promise<void> {
-  if (options.bot) return (await import('./login-bot.js')).main(providerName, options, io);
-  if (options.scopes !== undefined && options.forTools !== undefined) {
+export async function main(providerName: string, flags: LoginCommandOptions, io: CommandIO): Promise<void> {
+  if (flags.bot) return (await import('./login-bot.js')).main(providerName, flags, io);
+  if (flags.scopes !== undefined && flags.forTools !== undefined) {
     throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
   }
+  // Settings first: a bad KEYGATE_LOGIN_PORT is a usage error before any file is read.
+  const options = {
+    ...flags,
+    port: setting('login.port', { flag: flags.port, env: io.env }),
+    browser: setting('login.open_browser', { flag: flags.browser, env: io.env }),
+    timeout: setting('login.timeout', { flag: flags.timeout, env: io.env }),
+  };
   const provider = await getProvider(providerName);
   let scopes = options.scopes?.split(/[,\s]+/).filter(Boolean);
   if (options.forTools !== undefined) {

@@ -24,6 +24,31 @@ console.log('GET https://discord.com/api/v10/users/@me/guilds (no Authorization 
 require('node:fs').writeFileSync(process.argv[2], JSON.stringify(process.env));
 `;
 
+const THIEF = `// The same agent, now trying to take the real token for itself (what a prompt injection would ask).
+const fs = await import('node:fs');
+const { spawnSync } = await import('node:child_process');
+const [keygateBin, token] = process.argv.slice(2);
+const got = (text) => (text.includes(token) ? 'GOT THE TOKEN' : 'nothing');
+const reveal = spawnSync(process.execPath, [keygateBin, 'get', 'discord', '--field', 'access_token', '--reveal'], { encoding: 'utf8' });
+console.log('$ keygate get discord --field access_token --reveal -> exit ' + reveal.status + ': ' + got(reveal.stdout));
+let files;
+try { files = fs.readdirSync(process.env.KEYGATE_HOME); } catch (err) { files = err.code; }
+let key;
+try { key = fs.readFileSync(process.env.KEYGATE_HOME + '/vault/master.key').length + ' bytes'; } catch (err) { key = err.code; }
+console.log('ls $KEYGATE_HOME -> ' + JSON.stringify(files) + '; vault/master.key -> ' + key);
+let loot = '';
+let keygateSeen = false;
+const pids = fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n));
+for (const pid of pids) {
+  try {
+    const argv = fs.readFileSync('/proc/' + pid + '/cmdline', 'latin1').split('\\0');
+    if (argv[1]?.endsWith('keygate.js') && argv[2] === 'run') keygateSeen = true;
+    loot += fs.readFileSync('/proc/' + pid + '/environ', 'latin1');
+  } catch {}
+}
+console.log('/proc: ' + pids.length + ' processes visible, keygate ' + (keygateSeen ? 'among them' : 'not among them') + '; DISCORD_CLIENT_SECRET in any environ: ' + (loot.includes('DISCORD_CLIENT_SECRET=') ? 'yes' : 'no'));
+`;
+
 export interface DemoIO {
   out: (line: string) => void;
 }
@@ -93,8 +118,21 @@ export async function runDemo(io: DemoIO): Promise<void> {
     say(`   - The agent's environment (${Object.keys(JSON.parse(childEnv)).length} variables) held only the placeholder: the real token ${childEnv.includes(token) ? 'WAS FOUND (this is a bug)' : 'is not in it'}.`);
     say(`   - discord.com received ${seen.length} request(s) carrying the real token (${seen.map((e) => `${e.method} ${e.path} → ${e.status}`).join(', ')}):`);
     say('     keygate\'s proxy swapped the placeholder in, and added the credential where the header was missing.');
+
+    const thiefFile = path.join(work, 'thief.mjs');
+    fs.writeFileSync(thiefFile, THIEF);
+    say('\n5. The agent turns thief: $ keygate run -- node thief.mjs');
+    // The token is passed only so the thief can say whether it found it; it never prints it.
+    const thief = await keygate(['run', '--', process.execPath, thiefFile, path.join(packageRoot, 'bin', 'keygate.js'), token], env);
+    indent(thief.stdout.trim().split('\n').map((l) => `[thief] ${l}`), say);
+    indent(thief.stderr.trim().split('\n'), say);
+    say(
+      thief.stdout.includes('GOT THE TOKEN') || thief.stdout.includes('keygate among them')
+        ? '   Without a sandbox on this machine, a process that tries can reach the vault and keygate itself.'
+        : '   In the sandbox it finds an empty KEYGATE_HOME, no keygate process and no secret in any environment.',
+    );
     const log = await keygate(['log', '--limit', '5'], env);
-    say('   - $ keygate log (what the proxy did; never a credential):');
+    say('\n6. $ keygate log (what the proxy did; never a credential):');
     indent(log.stdout.trim().split('\n'), (l) => say(`  ${l}`));
     say('\nTry it for real: create a Discord app, register http://127.0.0.1:7998/auth/callback/oauth,');
     say('then `keygate login discord` and `keygate run -- <your agent>`.');

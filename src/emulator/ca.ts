@@ -12,19 +12,21 @@ export const CA_KEY_FILE = 'ca-key.pem';
 
 /**
  * The CA may only issue for these names (and their subdomains): even if its key leaks from a temp
- * directory, a CA someone added to NODE_EXTRA_CA_CERTS cannot vouch for any other site.
+ * directory, a CA someone added to NODE_EXTRA_CA_CERTS cannot vouch for any other site. `test` is
+ * the reserved .test TLD (RFC 6761), which no real site can have: the emulator also answers for
+ * extra hosts there, e.g. a provider added from JSON alone.
  */
-export const EMULATOR_CA_NAMES = ['discord.com', 'discord.gg', 'localhost'];
+export const EMULATOR_CA_NAMES = ['discord.com', 'discord.gg', 'localhost', 'test'];
 /**
  * And for 127.0.0.1 exactly: a browser, which knows nothing of KEYGATE_CONNECT_TO, reaches the
  * consent page at https://127.0.0.1:<port>, the address `keygate login` prints for it.
  */
 export const EMULATOR_CA_IPS = ['127.0.0.1'];
 /**
- * Names the CA's version: a CA kept from an older emulator that cannot issue for discord.gg (2) or
- * 127.0.0.1 (3) is replaced.
+ * Names the CA's version: a CA kept from an older emulator that cannot issue for discord.gg (2),
+ * 127.0.0.1 (3) or .test (4) is replaced.
  */
-const CA_COMMON_NAME = 'keygate Discord emulator CA 3';
+const CA_COMMON_NAME = 'keygate Discord emulator CA 4';
 
 export interface EmulatorCa extends CertificateAuthority {
   /** Absolute path of the PEM certificate clients should trust. */

@@ -49,6 +49,11 @@ export interface EmulatorOptions {
    * the demo. 'page': it shows a consent page a person answers with Authorize or Cancel.
    */
   consent?: 'auto' | 'page';
+  /**
+   * More host names to answer for (on the certificate and in connectToAll), under the reserved .test
+   * TLD, e.g. the hosts of a provider defined in a user's JSON file. Routes are the same for every host.
+   */
+  hosts?: string[];
 }
 
 export interface Emulator {
@@ -87,6 +92,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${String(port)}\``);
   }
+  const extraHosts: string[] = [];
+  for (const host of options.hosts ?? []) {
+    if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+test$/.test(host)) {
+      throw new TypeError(`Expected \`hosts\` to hold host names under .test, got \`${host}\``);
+    }
+    if (!extraHosts.includes(host)) extraHosts.push(host);
+  }
   const state = new EmulatorState(
     options.clients ?? defaultClients(),
     options.users ?? defaultUsers(),
@@ -97,7 +109,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const controls = createControls(state);
 
   const ca = await loadOrCreateCa(options.dir);
-  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost', ...EMULATOR_CA_IPS]);
+  const leaf = await (await loadCertificateAuthority(ca)).issue([...EMULATED_HOSTS, 'localhost', ...extraHosts, ...EMULATOR_CA_IPS]);
   const { server, port: actualPort } = await listen({ cert: leaf.certPem, key: leaf.keyPem }, port, createHandler(state, controls));
   let stateFile: ReturnType<typeof attachStateFile> | undefined;
   try {
@@ -117,7 +129,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     caCertPem: ca.certPem,
     caPath: ca.caPath,
     connectTo: `discord.com:443:127.0.0.1:${actualPort}`,
-    connectToAll: emulatorConnectTo(actualPort),
+    connectToAll: [emulatorConnectTo(actualPort), ...extraHosts.map((h) => `${h}:443:127.0.0.1:${actualPort}`)].join(','),
     controls,
     stop: () => (stopping ??= (gateway.close(), close(server).then(() => stateFile?.flush()))),
   };

@@ -2,22 +2,39 @@
 // time per connection machine-wide. Discord refresh tokens are single-use and rotate, so two
 // processes refreshing with the same refresh token would lose the connection: every refresh happens
 // inside vault.update(), which holds the connection's cross-process lock and re-reads the record.
+import { setting } from '../config/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { UNCHANGED, type ConnectionRecord, type Vault } from '../vault/types.js';
 
 const MAX_MARGIN_MS = 5 * 60_000;
 
+/** The `refresh.margin` setting in ms ('auto' by default), read once per process. */
+let configured: number | 'auto' | undefined;
+function configuredMargin(): number | 'auto' {
+  configured ??= (() => {
+    const value = setting('refresh.margin');
+    return value === 'auto' ? 'auto' : value * 1000;
+  })();
+  return configured;
+}
+
+/** For tests and long-lived callers that change the setting: the next read goes to the settings again. */
+export function resetRefreshMargin(): void {
+  configured = undefined;
+}
+
 /**
- * How long before expiry a token counts as stale: a tenth of its lifetime, at most 5 minutes. A
- * 7-day Discord token is refreshed 5 minutes ahead; a 10-second test token 1 second ahead, not on
- * every call.
+ * How long before expiry a token counts as stale. By default a tenth of its lifetime, at most 5
+ * minutes: a 7-day Discord token is refreshed 5 minutes ahead; a 10-second test token 1 second ahead,
+ * not on every call. A configured margin (setting refresh.margin) is capped at half the lifetime, so
+ * a margin longer than a short-lived token never turns every request into a refresh.
  */
-export function refreshMargin(record: Pick<ConnectionRecord, 'tokens' | 'refreshed_at' | 'created_at'>): number {
+export function refreshMargin(record: Pick<ConnectionRecord, 'tokens' | 'refreshed_at' | 'created_at'>, margin: number | 'auto' = configuredMargin()): number {
   const expires = record.tokens.expires_at ? Date.parse(record.tokens.expires_at) : NaN;
   if (Number.isNaN(expires)) return 0;
   const issued = Date.parse(record.refreshed_at ?? record.created_at);
   const lifetime = Number.isNaN(issued) ? MAX_MARGIN_MS * 10 : Math.max(0, expires - issued);
-  return Math.min(lifetime / 10, MAX_MARGIN_MS);
+  return margin === 'auto' ? Math.min(lifetime / 10, MAX_MARGIN_MS) : Math.min(margin, lifetime / 2);
 }
 
 export function isStale(record: Pick<ConnectionRecord, 'tokens' | 'refreshed_at' | 'created_at'>, now = Date.now()): boolean {

@@ -2,6 +2,7 @@
 // Knows nothing of argv; reports progress through `say` and returns the stored record.
 import { KeygateError, UsageError } from '../errors.js';
 import type { ProviderDefinition } from '../provider/types.js';
+import { bindingOf } from '../run/binding.js';
 import type { ClientCredentials, ConnectionRecord, Vault } from '../vault/types.js';
 import { fetchAccount } from './account.js';
 import { parseConnectTo } from '../net.js';
@@ -104,6 +105,9 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
         provider: provider.name,
         connection: options.connection,
         tokens,
+        // Where this credential may go from now on: the hosts and path prefix of the definition the
+        // user just logged in with (src/run/binding.ts).
+        binding: bindingOf(provider),
         account,
         status: 'connected',
         status_changed_at: stamp,

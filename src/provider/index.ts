@@ -67,6 +67,16 @@ export async function getProvider(name: string, options: ProviderOptions = {}): 
   return finish(name, data, base !== undefined ? 'bundled' : 'custom', [file]);
 }
 
+/** The bundled definition alone (no user file), or undefined for a provider keygate does not ship. */
+export function getBundledProvider(name: string, options: ProviderOptions = {}): ProviderDefinition | undefined {
+  if (!PROVIDER_NAME.test(name) || name === SCHEMA_NAME) return undefined;
+  const file = path.join(dirs(options).bundled, `${name}.json`);
+  const data = readJsonFile(file);
+  if (data === undefined) return undefined;
+  check(file, problemsOf(data));
+  return finish(name, data, 'bundled', [file]);
+}
+
 export interface ProviderCatalog {
   /** Providers whose files are valid, by name. */
   providers: Map<string, ProviderDefinition>;

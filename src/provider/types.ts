@@ -19,6 +19,8 @@ export interface ProviderDefinition {
     base_url: string;
     /** Hosts the proxy may intercept and inject into. */
     hosts: string[];
+    /** Requests whose path starts with this may carry the credential (default `/`), e.g. `/api/`. */
+    path_prefix?: string;
     /** `scopes`: what the token needs for this call (login --for-tools adds them). */
     account?: { path: string; id_field: string; name_field: string; scopes?: string[] };
     introspection?: { path: string };

@@ -213,7 +213,7 @@ class Tunnel {
     if (!hostMatches(head.host, this.authority)) {
       return this.respondError(ex, 421, 'keygate_misdirected_request', `the Host header does not name ${host}, the host this tunnel was opened for`);
     }
-    const decision = rule.decide(target, head.rawHeaders);
+    const decision = rule.decide(target, head.rawHeaders, host);
     if (decision.action === 'refuse') return this.respondError(ex, 400, 'keygate_placeholder_refused', decision.reason);
     ex.decision = decision;
     ex.target = target;

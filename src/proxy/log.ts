@@ -1,9 +1,11 @@
 // The request log: one JSON line per request the proxy handled for a provider host, appended to
-// KEYGATE_HOME/logs/requests.jsonl (0600, capped, one rotated file kept). Entries hold names and
-// shapes only: never a credential, a placeholder, a query value or a token-like path segment.
+// KEYGATE_HOME/logs/requests.jsonl (0600, capped, one rotated file kept, entries older than the
+// log.retention_days setting dropped). Entries hold names and shapes only: never a credential, a
+// placeholder, a query value or a token-like path segment.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { setting } from '../config/index.js';
 
 export interface RequestLogEntry {
   /** ISO 8601 UTC time the request arrived. */
@@ -30,6 +32,11 @@ const MAX_BYTES = 5 * 1024 * 1024;
 const FLUSH_MS = 200;
 const FLUSH_ENTRIES = 500;
 const REDACTED = '…';
+const DAY_MS = 86_400_000;
+
+function retentionDays(home: string): number {
+  return setting('log.retention_days', { home });
+}
 
 /**
  * Query values go (`?token=…`), and so does any path segment that looks like a secret, because some
@@ -76,13 +83,19 @@ export class RequestLog {
   private batch: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly file: string;
+  private readonly retentionMs: number;
 
-  constructor(home: string) {
+  /** `retentionDays` defaults to the log.retention_days setting; 0 writes nothing. */
+  constructor(home: string, options: { retentionDays?: number } = {}) {
     this.file = path.join(home, LOG_FILE);
+    this.retentionMs = (options.retentionDays ?? retentionDays(home)) * DAY_MS;
+    // Keeping no log means none is left from before either.
+    if (this.retentionMs === 0) pruneLog(this.file, 0);
   }
 
   /** Keeps `entry` (not to be changed afterwards) for the next flush: no work on the request's path. */
   append(entry: RequestLogEntry): void {
+    if (this.retentionMs === 0) return;
     this.batch.push(entry);
     if (this.batch.length >= FLUSH_ENTRIES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
@@ -116,6 +129,7 @@ export class RequestLog {
 
   private open(): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    pruneLog(this.file, this.retentionMs);
     this.fd = fs.openSync(this.file, 'a', 0o600);
     fs.fchmodSync(this.fd, 0o600);
     this.bytes = fs.fstatSync(this.fd).size;
@@ -133,16 +147,62 @@ export class RequestLog {
   }
 }
 
-/** The last `limit` entries, oldest first (the rotated file first, then the current one). */
-export async function readRequestLog(home: string, limit: number): Promise<RequestLogEntry[]> {
+/**
+ * Drops what is past retention without ever rewriting a file another run may be appending to:
+ * the rotated file goes once its newest entry (its mtime) is past retention; the current file is
+ * rotated once its oldest entry is older than half of it (and there is no rotated file left). So
+ * `keygate log` never shows an entry past retention, and none stays on disk past about 1.5 times it.
+ */
+export function pruneLog(file: string, retentionMs: number, now = Date.now()): void {
+  const old = `${file}.1`;
+  try {
+    if (retentionMs === 0 || fs.statSync(old).mtimeMs < now - retentionMs) fs.rmSync(old, { force: true });
+  } catch {
+    // No rotated file.
+  }
+  if (retentionMs === 0) {
+    fs.rmSync(file, { force: true });
+    return;
+  }
+  if (fs.existsSync(old)) return;
+  const first = firstEntryTime(file);
+  if (first !== undefined && first < now - retentionMs / 2) {
+    try {
+      fs.renameSync(file, old);
+    } catch {
+      // Another run rotated it first.
+    }
+  }
+}
+
+function firstEntryTime(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buffer = Buffer.alloc(1024);
+    const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    const time = /"time":"([^"]+)"/.exec(buffer.toString('utf8', 0, n))?.[1];
+    const ms = time ? Date.parse(time) : NaN;
+    return Number.isNaN(ms) ? undefined : ms;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** The last `limit` entries within retention, oldest first (the rotated file first, then the current one). */
+export async function readRequestLog(home: string, limit: number, retention = retentionDays(home)): Promise<RequestLogEntry[]> {
   const file = path.join(home, LOG_FILE);
+  const cutoff = Date.now() - retention * DAY_MS;
   const entries: RequestLogEntry[] = [];
   for (const name of [`${file}.1`, file]) {
     const text = await fsp.readFile(name, 'utf8').catch(() => '');
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       try {
-        entries.push(JSON.parse(line) as RequestLogEntry);
+        const entry = JSON.parse(line) as RequestLogEntry;
+        if (Date.parse(entry.time) >= cutoff) entries.push(entry);
       } catch {
         // A line torn by a crash mid-write is skipped.
       }

@@ -21,7 +21,9 @@ export function forwardHead(head: RequestHead, target: string, decision: Decisio
   const replaceAt = decision.action === 'replace' ? decision.index : -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (isHopByHop(name.toLowerCase(), head.connectionTokens)) continue;
+    // `Connection: authorization` must not drop the credential keygate put in: the upstream would
+    // answer 401, and every request would cost a refresh and a replay.
+    if (i + 1 !== replaceAt && isHopByHop(name.toLowerCase(), head.connectionTokens)) continue;
     out += `${name}: ${i + 1 === replaceAt ? credential! : raw[i + 1]!}\r\n`;
   }
   if (decision.action === 'add') out += `${headerName}: ${credential!}\r\n`;

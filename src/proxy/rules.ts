@@ -19,6 +19,11 @@ export interface RunCredential {
   placeholder: string;
   /** The child's environment variable holding the placeholder, e.g. DISCORD_ACCESS_TOKEN_WORK. */
   envName: string;
+  /**
+   * Where this credential may go, as recorded in its record at login (src/run/binding.ts): hosts and
+   * a path prefix. A request elsewhere never gets it. Absent: the rule's hosts and any path.
+   */
+  bound?: { hosts: readonly string[]; pathPrefix: string };
 }
 
 export interface RuleProvider {
@@ -61,7 +66,9 @@ export class InjectionRule {
   ) {
     if (credentials.length === 0) throw new Error(`an injection rule for ${provider.name} needs a credential`);
     this.provider = provider.name;
-    this.hosts = provider.api.hosts.map((h) => h.toLowerCase());
+    // Only hosts some credential of the run is bound to are intercepted: a host a provider file added
+    // after login is tunnelled untouched until the user approves it.
+    this.hosts = provider.api.hosts.map((h) => h.toLowerCase()).filter((h) => credentials.some((c) => !c.bound || c.bound.hosts.includes(h)));
     this.header = provider.injection.header;
     this.headerLower = this.header.toLowerCase();
     this.formats = { user: provider.injection.format, bot: provider.bot?.format ?? provider.injection.format };
@@ -90,8 +97,24 @@ export class InjectionRule {
     return `On ${this.hosts.join(', ')}: a placeholder in ${this.header} (${placeholders}) becomes ${shapes} of that connection; ${fallback}; nothing else is changed.`;
   }
 
-  /** What to do with a request, from its request target and raw header list ([name, value, ...]). */
-  decide(target: string, rawHeaders: readonly string[]): Decision {
+  /**
+   * What to do with a request, from its request target, raw header list ([name, value, ...]) and the
+   * host it goes to (the CONNECT authority).
+   */
+  decide(target: string, rawHeaders: readonly string[], host?: string): Decision {
+    const decision = this.decideHeaders(target, rawHeaders);
+    if ((decision.action === 'replace' || decision.action === 'add') && !boundTo(decision.credential, host, target)) {
+      const { bound } = decision.credential;
+      const where = `${bound!.hosts.join(', ')} under ${bound!.pathPrefix}`;
+      // No placeholder: forward as the client sent it, without a credential. A placeholder: refuse, so
+      // the client learns why instead of getting the provider's 401.
+      if (decision.action === 'add') return { action: 'pass' };
+      return { action: 'refuse', reason: `${decision.credential.provider}/${decision.credential.connection} may only be sent to ${where} (recorded at login); this request goes to ${host ?? '?'}${target.split('?')[0]}` };
+    }
+    return decision;
+  }
+
+  private decideHeaders(target: string, rawHeaders: readonly string[]): Decision {
     if (target.includes(PLACEHOLDER_PREFIX)) {
       return { action: 'refuse', reason: `a keygate placeholder may only be sent in the ${this.header} header, not in the URL` };
     }
@@ -136,6 +159,20 @@ export class InjectionRule {
     }
     return { action: 'replace', credential, index };
   }
+}
+
+/**
+ * True when the credential may go to `host` + `target`. The path must start with the bound prefix and
+ * hold no dot segment or encoded `.`, `/` or `\` (a server that normalises `/api/../x` would serve
+ * `/x` with the credential).
+ */
+export function boundTo(credential: RunCredential, host: string | undefined, target: string): boolean {
+  const bound = credential.bound;
+  if (!bound) return true;
+  if (host === undefined || !bound.hosts.includes(host.toLowerCase())) return false;
+  const path = target.split('?', 1)[0]!;
+  if (!path.startsWith(bound.pathPrefix)) return false;
+  return !/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\/i.test(path);
 }
 
 export function kindOf(credential: Pick<RunCredential, 'kind'>): CredentialKind {

@@ -5,19 +5,23 @@
 // - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 are forwarded; keygate waits for the child and
 //   exits with its code, so nothing is orphaned and the temp files go.
 // - An uncaught error in keygate kills the child (SIGTERM from the 'exit' handler).
-// - SIGKILL cannot be caught: the child keeps running, re-parented to init, but its proxy is gone,
-//   so it can no longer reach any provider with a credential (every proxied connection is refused).
-//   The run's temp dir is removed by the next `keygate run`.
+// - SIGKILL cannot be caught. In the sandbox, bwrap dies with keygate (--die-with-parent) and takes
+//   the whole sandbox with it. Without one, the child keeps running, re-parented to init, but its
+//   proxy is gone, so it can no longer reach any provider with a credential. The run's directory is
+//   removed by the next `keygate run`.
+// In the sandbox, keygate's child is bwrap, which does not forward signals: keygate signals the
+// sandboxed command itself (found through /proc), and bwrap ignores the terminal's signals.
 // A terminal's Ctrl-C (SIGINT) and Ctrl-\ (SIGQUIT) go to the whole foreground process group, the
-// child included (it shares keygate's group, so it can read the terminal). Forwarding those too
-// would deliver a second copy ("cleanup interrupted by a second SIGINT"), so keygate forwards them
-// only when it is not in the terminal's foreground group. So a Ctrl-C reaches the child once, and a
-// `kill -INT <keygate>` from a script (no terminal, or a background job) is passed on; in a
-// foreground terminal job, signal the group instead (`kill -INT -<pgid>`).
+// command included (it stays in keygate's group, sandboxed or not, so it can read the terminal).
+// Forwarding those too would deliver a second copy ("cleanup interrupted by a second SIGINT"), so
+// keygate forwards them only when it is not in the terminal's foreground group. So a Ctrl-C reaches
+// the command once, and a `kill -INT <keygate>` from a script (no terminal, or a background job) is
+// passed on; in a foreground terminal job, signal the group instead (`kill -INT -<pgid>`).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { KeygateError } from '../errors.js';
+import { type LaunchPlan, sandboxedPid } from '../sandbox/index.js';
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -45,20 +49,41 @@ export interface ChildOptions {
   env: NodeJS.ProcessEnv;
   /** Called once the child is running (tests, --verbose). */
   onSpawn?: (pid: number) => void;
+  /** How to start it (the sandbox); default: the command itself. */
+  launch?: LaunchPlan;
 }
 
 /** Runs `command` to completion and resolves with its exit code. */
 export function runChild(command: readonly string[], options: ChildOptions): Promise<number> {
   const [file, ...args] = command;
   if (!file) return Promise.reject(new KeygateError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' }));
+  const launch = options.launch;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'inherit', env: options.env });
+    const stdio = ['inherit', 'inherit', 'inherit', ...(launch?.extraFds ?? [])] as const;
+    const child = launch ? spawn(launch.file, launch.args, { stdio: [...stdio], env: options.env }) : spawn(file, args, { stdio: 'inherit', env: options.env });
+    launch?.release();
+    const target = () => (launch?.sandboxed && child.pid !== undefined ? sandboxedPid(child.pid) : child.pid);
+    const signalChild = (signal: NodeJS.Signals) => {
+      const pid = target();
+      if (pid === undefined) return false;
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     const forward = (signal: NodeJS.Signals) => () => {
+      // The terminal already sent this one to the whole foreground group, the command included.
       if (TERMINAL_SIGNALS.has(signal) && inForegroundGroup()) return;
-      child.kill(signal);
+      // A signal that arrives while bwrap is still setting the sandbox up waits for the command.
+      if (signalChild(signal) || !launch?.sandboxed) return;
+      const retry = setInterval(() => {
+        if (signalChild(signal) || child.exitCode !== null || child.signalCode !== null) clearInterval(retry);
+      }, 10);
     };
     const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);
-    const killOnExit = () => child.kill('SIGTERM');
+    const killOnExit = () => signalChild('SIGTERM');
     const cleanup = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
       process.off('exit', killOnExit);

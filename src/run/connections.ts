@@ -10,8 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { fixHint } from '../connection/hints.js';
 import { ConnectionNotFoundError, CredentialError, ProviderError, UsageError } from '../errors.js';
+import { getBundledProvider } from '../provider/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { type CredentialKind, PLACEHOLDER_PREFIX, type RunCredential } from '../proxy/rules.js';
+import { type BindingChange, bindingChange, effectiveBinding } from './binding.js';
 import type { ConnectionRecord, Vault } from '../vault/types.js';
 
 const NAME = '[a-z0-9][a-z0-9_-]{0,63}';
@@ -49,6 +51,8 @@ export function newPlaceholder(provider: string, connection: string): string {
 
 export interface SelectedCredential extends RunCredential {
   definition: ProviderDefinition;
+  /** How the provider file now differs from where this credential is bound (not in effect until approved). */
+  unapproved?: BindingChange;
 }
 
 export interface Selection {
@@ -99,7 +103,7 @@ async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, Provi
     if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: fixHint(provider, connection, 'revoked', record.kind) });
     if (record.kind === 'bot' && !definition.bot) throw new ProviderError(`${provider}/${connection} is a bot connection, but the ${provider} provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider}\`` });
     secrets.push(...tokenValues(record));
-    out.push(credentialFor(definition, connection, record.kind));
+    out.push(credentialFor(definition, connection, record));
   }
   return out;
 }
@@ -118,7 +122,7 @@ async function defaults(vault: Pick<Vault, 'list'>, providers: Map<string, Provi
     if (entry.record.status !== 'connected' && entry.record.status !== 'expired') continue;
     if (entry.record.kind === 'bot' && !definition.bot) continue;
     secrets.push(...tokenValues(entry.record));
-    out.push(credentialFor(definition, entry.connection, entry.record.kind));
+    out.push(credentialFor(definition, entry.connection, entry.record));
   }
   return out;
 }
@@ -127,13 +131,17 @@ function tokenValues(record: ConnectionRecord): string[] {
   return [record.tokens.access_token, record.tokens.refresh_token].filter((v): v is string => typeof v === 'string' && v.length >= 8);
 }
 
-function credentialFor(definition: ProviderDefinition, connection: string, kind: CredentialKind = 'user'): SelectedCredential {
+function credentialFor(definition: ProviderDefinition, connection: string, record: ConnectionRecord): SelectedCredential {
+  const kind: CredentialKind = record.kind ?? 'user';
+  const binding = effectiveBinding(record, definition, record.binding ? undefined : getBundledProvider(definition.name));
   return {
     provider: definition.name,
     connection,
     kind,
     placeholder: newPlaceholder(definition.name, connection),
     envName: placeholderEnvName(definition, connection, kind),
+    bound: { hosts: binding.hosts, pathPrefix: binding.path_prefix },
     definition,
+    unapproved: bindingChange(binding, definition),
   };
 }

@@ -14,7 +14,9 @@ import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
 import type { TokenAccess } from '../proxy/tokens.js';
 import type { UpgradeHandler } from '../proxy/upgrade.js';
+import { type LaunchPlan, type SandboxMode, planLaunch } from '../sandbox/index.js';
 import type { Vault } from '../vault/types.js';
+import { describeChange } from './binding.js';
 import { runChild } from './child.js';
 import { type SelectedCredential, selectCredentials } from './connections.js';
 import { NESTED_MARKER, buildChildEnv } from './env.js';
@@ -35,6 +37,8 @@ export interface RunOptions {
   connections?: string[];
   verbose?: boolean;
   allowNested?: boolean;
+  /** Default `auto`: sandboxed where the OS offers it, with a warning where it does not. */
+  sandbox?: SandboxMode;
   /** Where injected tokens come from (src/lifecycle's createTokenAccess refreshes them). */
   tokens: TokenAccess;
   stderr: (text: string) => void;
@@ -56,6 +60,14 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
 
   const warn = (message: string) => options.stderr(`keygate: ${message}\n`);
   const { credentials, secretValues } = await selectCredentials({ ...options, warn });
+  for (const c of credentials) {
+    if (!c.unapproved) continue;
+    const login = `keygate login ${c.provider}${c.connection === 'default' ? '' : ` --connection ${c.connection}`} --force`;
+    warn(
+      `${c.provider}'s provider file differs from where ${c.provider}/${c.connection} was bound at login (${describeChange(c.unapproved)}); ` +
+        `the credential still goes only to ${c.bound!.hosts.join(', ')} under ${c.bound!.pathPrefix} — approve with \`keygate providers trust ${c.provider}\` or \`${login}\``,
+    );
+  }
   const tokens = options.tokens;
   const rules = rulesFor(credentials);
   // A bot's gateway WebSocket carries its token in IDENTIFY/RESUME: relayed, not header-injected.
@@ -87,6 +99,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
     },
   });
   let files: Awaited<ReturnType<typeof writeRunFiles>> | undefined;
+  let launch: LaunchPlan | undefined;
   const removeFiles = () => files?.remove();
   try {
     // Warm the token cache (and refresh if due) before the child starts, so its first request is
@@ -96,7 +109,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
         tokens.getToken(c.provider, c.connection).catch((err: Error) => warn(`${c.provider}/${c.connection}: ${err.message}`)),
       ),
     );
-    files = await writeRunFiles(ca.certPem, options.env);
+    files = await writeRunFiles(ca.certPem, options.env, options.home);
     process.once('exit', removeFiles);
     const { env, removed } = buildChildEnv(options.env, {
       proxyUrl: proxy.url,
@@ -114,8 +127,12 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
       warn(`proxy on 127.0.0.1:${proxy.port}; CA ${ca.certPath}`);
       for (const rule of rules) warn(rule.explain());
     }
-    return await runChild(options.command, { env, onSpawn: options.onSpawn });
+    launch = planLaunch({ mode: options.sandbox ?? 'auto', command: options.command, env, home: options.home, runtimeBase: files.base, runDir: files.dir });
+    if (launch.notice) warn(launch.notice);
+    if (options.verbose && launch.sandboxed) warn(`sandbox: bubblewrap; hidden: ${launch.hidden.join(', ')}`);
+    return await runChild(options.command, { env, onSpawn: options.onSpawn, launch });
   } finally {
+    launch?.release();
     await proxy.close();
     await log.close();
     removeFiles();
@@ -126,7 +143,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
 function rulesFor(credentials: SelectedCredential[]): InjectionRule[] {
   const byProvider = new Map<string, SelectedCredential[]>();
   for (const c of credentials) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c]);
-  return [...byProvider.values()].map((list) => new InjectionRule(list[0]!.definition, list.map(({ definition: _, ...c }) => c)));
+  return [...byProvider.values()].map((list) => new InjectionRule(list[0]!.definition, list.map(({ definition: _, unapproved: __, ...c }) => c)));
 }
 
 /** keygate's own secrets that may sit in its environment and must not reach the child. */

@@ -2,11 +2,13 @@
 // them back. The split is an allowlist of clear fields: anything not known to be harmless is secret.
 import { inspect } from 'node:util';
 import { VaultError } from '../errors.js';
-import type { ClientCredentials, ConnectionMeta, ConnectionRecord, TokenSet } from './types.js';
+import type { Binding, ClientCredentials, ConnectionMeta, ConnectionRecord, TokenSet } from './types.js';
 
 type Json = Record<string, unknown>;
 
 const CLEAR_TOKEN_FIELDS = ['token_type', 'expires_at', 'scopes'] as const;
+/** Key of the binding inside a connection's encrypted JSON (no token field is named so). */
+const BINDING_FIELD = 'keygate_binding';
 
 export interface Split<M> {
   meta: M;
@@ -14,7 +16,7 @@ export interface Split<M> {
 }
 
 export function splitConnection(record: ConnectionRecord): Split<ConnectionMeta> {
-  const { tokens, ...rest } = record;
+  const { tokens, binding, ...rest } = record;
   const clear: Json = {};
   const secret: Json = {};
   for (const [field, value] of Object.entries(tokens)) {
@@ -22,13 +24,17 @@ export function splitConnection(record: ConnectionRecord): Split<ConnectionMeta>
     else secret[field] = value;
   }
   clear.has_refresh_token = typeof tokens.refresh_token === 'string';
+  // The binding (where the credential may go) is not secret, but it is encrypted with the tokens so
+  // that changing it needs the master key, like changing the tokens does.
+  if (binding) secret[BINDING_FIELD] = binding;
   return { meta: { ...rest, tokens: clear as ConnectionMeta['tokens'] }, secret };
 }
 
 export function joinConnection(meta: ConnectionMeta, secret: Json): ConnectionRecord {
   const { has_refresh_token: _, ...clear } = meta.tokens;
-  const tokens = redacted({ ...clear, ...secret } as TokenSet, Object.keys(secret));
-  return { ...meta, tokens };
+  const { [BINDING_FIELD]: binding, ...tokenSecrets } = secret;
+  const tokens = redacted({ ...clear, ...tokenSecrets } as TokenSet, Object.keys(tokenSecrets));
+  return binding ? { ...meta, tokens, binding: binding as Binding } : { ...meta, tokens };
 }
 
 export function splitClient(credentials: ClientCredentials): Split<{ client_id: string; has_client_secret: boolean }> {

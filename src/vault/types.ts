@@ -21,6 +21,13 @@ export interface Account {
   name: string;
 }
 
+/** Where a connection's credential may be sent, recorded at login (the provider file's hosts then). */
+export interface Binding {
+  hosts: string[];
+  /** e.g. `/api/` for Discord. */
+  path_prefix: string;
+}
+
 /** A guild a bot connection was installed into with `keygate install`. */
 export interface Installation {
   guild_id: string;
@@ -45,6 +52,11 @@ export interface ConnectionRecord {
   /** Bot connections: where it was installed. */
   installations?: Installation[];
   tokens: TokenSet;
+  /**
+   * Stored inside the encrypted part, so it is authenticated and can't be edited without the master
+   * key. Absent in records written before keygate recorded it.
+   */
+  binding?: Binding;
   account: Account | null;
   status: ConnectionStatus;
   /** Why the status is what it is, e.g. "refresh token refused (invalid_grant)". */

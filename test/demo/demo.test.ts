@@ -14,6 +14,11 @@ describe('keygate demo', () => {
     expect(r.stdout).toContain('[agent] GET https://discord.com/api/v10/users/@me -> 200, username alice');
     expect(r.stdout).toContain('(no Authorization header) -> 200, 3 guilds');
     expect(r.stdout).toContain('the real token is not in it');
+    // The sandboxed agent tries to take the token and gets nothing (bwrap is installed where tests run).
+    expect(r.stdout).toContain('[thief] $ keygate get discord --field access_token --reveal -> exit 3: nothing');
+    expect(r.stdout).toContain('vault/master.key -> ENOENT');
+    expect(r.stdout).toContain('keygate not among them; DISCORD_CLIENT_SECRET in any environ: no');
+    expect(r.stdout).not.toContain('GOT THE TOKEN');
     expect(r.stdout).toMatch(/discord\.com\/api\/v10\/users\/@me\s+200\s+discord\/default\s+injected/);
     const tempDir = /Temporary KEYGATE_HOME: (\S+)\/home/.exec(r.stdout)?.[1];
     expect(tempDir).toBeDefined();

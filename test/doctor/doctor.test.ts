@@ -83,7 +83,8 @@ describe('keygate doctor', () => {
   it('key: a wrong passphrase fails with the vault error', async () => {
     const home = tempHome();
     const env = session.envFor(home, { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'right' });
-    expect((await session.login(home, [], undefined, { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'right' })).code).toBe(0);
+    const first = await session.login(home, [], undefined, { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'right' });
+    expect(first.code, first.stderr).toBe(0);
     const port = await freePort();
     const { checks } = await doctor({ ...env, KEYGATE_PASSPHRASE: 'wrong' }, port);
     expect(checks.get('key')).toMatchObject({ verdict: 'fail', detail: 'wrong KEYGATE_PASSPHRASE' });

@@ -104,6 +104,36 @@ describe('providers validate', () => {
   });
 });
 
+describe('providers validate: tool references', () => {
+  it('tool scopes must be in the scope list, and a replacement must be a tool', async () => {
+    const home = tempHome();
+    const file = writeUserFile(
+      home,
+      'discord',
+      JSON.stringify({
+        tools: {
+          my_tool: {
+            description: 'Mine',
+            path: '/users/@me',
+            scopes: ['identfy'],
+            optional_scopes: { emial: 'adds email' },
+            auth_when: [{ params: { x: '1' }, auth: 'user', scopes: ['guilds', 'bogus'] }],
+            deprecated: { replaced_by: 'get_my_usr' },
+          },
+        },
+      }),
+    );
+    const r = await runCli(['providers', 'validate', file], { env: cliEnv(home) });
+    expect(r.code).toBe(4);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      `${file}: $.tools.my_tool.deprecated.replaced_by "get_my_usr" is not a tool of this provider (did you mean "get_my_user"?)`,
+      `${file}: $.tools.my_tool.scopes[0] "identfy" is not in $.oauth2.scopes (did you mean "identify"?)`,
+      `${file}: $.tools.my_tool.optional_scopes.emial is not in $.oauth2.scopes (did you mean "email"?)`,
+      `${file}: $.tools.my_tool.auth_when[0].scopes[1] "bogus" is not in $.oauth2.scopes`,
+    ]);
+  });
+});
+
 describe('a broken user file takes out only its own provider', () => {
   it('list marks it with its first problem, other providers keep working, commands about it exit 4', async () => {
     const home = tempHome();

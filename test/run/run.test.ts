@@ -59,6 +59,22 @@ beforeAll(async () => {
 }, 30_000);
 
 const homes: string[] = [];
+
+/** Host pids of the trap-signal fixtures started with `marker` (not keygate, bwrap or env, whose argv holds it too). */
+function processesWith(marker: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv[1]?.endsWith('trap-signal.mjs') && argv[2] === marker;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 afterAll(async () => {
   await emulator?.stop();
   for (const dir of homes) fs.rmSync(dir, { recursive: true, force: true });
@@ -67,7 +83,10 @@ afterAll(async () => {
 describe('real clients under keygate run', () => {
   // Each client with and without the placeholder: test/run/clients.test.ts.
   it('streams a 5 MB upload (curl sends Expect: 100-continue)', async () => {
-    const file = path.join(home, 'upload.bin');
+    // Outside KEYGATE_HOME, which the sandbox hides from the command.
+    const dir = tempHome('keygate-upload-');
+    homes.push(dir);
+    const file = path.join(dir, 'upload.bin');
     const payload = randomBytes(5 * 1024 * 1024);
     fs.writeFileSync(file, payload);
     const res = await run(['--', 'curl', '-sS', '-X', 'POST', '--data-binary', `@${file}`, '-H', 'Content-Type: application/octet-stream', 'https://discord.com/api/v10/__echo']);
@@ -146,7 +165,9 @@ describe('the child', () => {
   });
 
   it('forwards signals, exits with the child’s code on SIGTERM, leaves no child and no temp files', async () => {
-    const child: ChildProcess = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'trap-signal.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The fixture's own pid is the sandbox's (its PID namespace): find it on the host by a marker.
+    const marker = `trap-${randomBytes(8).toString('hex')}`;
+    const child: ChildProcess = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'trap-signal.mjs'), marker], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     const waitFor = (text: string) =>
       new Promise<void>((resolve) => {
@@ -160,7 +181,8 @@ describe('the child', () => {
       });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     await waitFor('\n');
-    const [, pid, bundle] = stdout.split('\n')[0]!.split(' ');
+    const [, , bundle] = stdout.split('\n')[0]!.split(' ');
+    expect(processesWith(marker)).toHaveLength(1);
     // While the run lives: a bundle of the system roots and keygate's CA.
     const bundleText = fs.readFileSync(bundle!, 'utf8');
     expect(bundleText).toContain(fs.readFileSync(path.join(home, 'proxy', 'ca.pem'), 'utf8').trim());
@@ -174,7 +196,7 @@ describe('the child', () => {
     expect(code).toBe(42);
     expect(stdout).toContain('got SIGTERM');
     expect(fs.existsSync(path.dirname(bundle!))).toBe(false);
-    expect(() => process.kill(Number(pid), 0)).toThrow();
+    expect(processesWith(marker)).toEqual([]);
   });
 
   it('a Ctrl-C in a terminal reaches the child once (the terminal signals the whole process group)', async () => {
@@ -207,12 +229,32 @@ describe('the child', () => {
     expect(code).toBe(0);
   });
 
-  it('refuses to nest inside another keygate run unless --allow-nested', async () => {
+  it('keeps the terminal: stdin and stdout are a TTY and /dev/tty opens (script(1) provides the pty)', async () => {
+    const inner = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run -- sh -c 'test -t 0 && test -t 1 && echo tty-ok; echo devtty-ok > /dev/tty'`;
+    const res = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', inner, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(res.out).toContain('tty-ok');
+    expect(res.out).toContain('devtty-ok');
+    expect(res.code).toBe(0);
+  });
+
+  it('refuses to nest inside another keygate run unless --allow-nested (which needs the vault: --no-sandbox)', async () => {
     const inner = `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} run`;
-    const res = await run(['--', 'sh', '-c', `${inner} -- true; echo "nested exit $?"; ${inner} --allow-nested -- sh -c 'echo inner $DISCORD_ACCESS_TOKEN'`]);
+    const script = `${inner} -- true; echo "nested exit $?"; ${inner} --allow-nested -- sh -c 'echo inner $DISCORD_ACCESS_TOKEN'; echo "allowed exit $?"`;
+    const res = await run(['--no-sandbox', '--', 'sh', '-c', script]);
     expect(res.stderr).toContain('keygate: this is already running inside `keygate run`');
     expect(res.stdout).toContain('nested exit 2');
     expect(res.stdout).toMatch(/inner kgph_discord_default_/);
+    // In the sandbox, the inner keygate finds an empty KEYGATE_HOME: nothing to run with.
+    const sandboxed = await run(['--', 'sh', '-c', script]);
+    expect(sandboxed.stdout).toContain('nested exit 2');
+    expect(sandboxed.stdout).toContain('allowed exit 3');
+    expect(sandboxed.stderr).toContain('keygate: no connected credential to run with');
   });
 });
 

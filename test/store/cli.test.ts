@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/ports.js';
-import { runCli, tempHome } from '../helpers/cli.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { bin, runCli, tempHome } from '../helpers/cli.js';
 import { freshDatabase, sharedPostgres } from '../helpers/postgres.js';
 import { startSession, type Session } from '../helpers/session.js';
 
@@ -23,7 +25,7 @@ const hostEnv = (home: string, extra: NodeJS.ProcessEnv = {}) =>
 const FETCH_ME = `const r = await fetch('https://discord.com/api/v10/users/@me'); console.log(r.status, JSON.stringify(process.env));`;
 
 describe('every command on a postgres:// store', () => {
-  it('login on one host; list, get, status, run and logout on another', async () => {
+  it('login on one host; list, get, status, run, call, tools, mcp and logout on another', async () => {
     const hostA = tempHome();
     const hostB = tempHome();
     const login = await session.login(hostA, [], undefined, { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'fleet passphrase', KEYGATE_KEY_BACKEND: undefined });
@@ -60,6 +62,25 @@ describe('every command on a postgres:// store', () => {
     expect(run.stdout).not.toContain('hunter2');
     expect(run.stdout).not.toContain('fleet passphrase');
     expect(run.stdout).not.toContain(reveal.stdout.trim());
+
+    const call = await runCli(['call', 'discord', 'get_my_user'], { env });
+    expect(call.code, call.stderr).toBe(0);
+    expect(JSON.parse(call.stdout)).toMatchObject({ username: json.account_name });
+    const tools = await runCli(['tools', 'list', 'discord', '--json'], { env });
+    expect(tools.code, tools.stderr).toBe(0);
+    expect(JSON.parse(tools.stdout).connections).toEqual([expect.objectContaining({ connection: 'default', status: 'connected' })]);
+
+    // mcp: an MCP client over stdio, as agents run it.
+    const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
+    const mcp = new Client({ name: 'keygate-test', version: '1.0.0' });
+    await mcp.connect(transport);
+    try {
+      const result = await mcp.callTool({ name: 'discord_get_my_user', arguments: {} });
+      expect(result.isError, JSON.stringify(result)).toBeFalsy();
+      expect(JSON.stringify(result.content)).toContain(json.account_name);
+    } finally {
+      await mcp.close();
+    }
 
     const logout = await runCli(['logout', 'discord'], { env });
     expect(logout.code, logout.stderr).toBe(0);

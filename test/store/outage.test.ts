@@ -8,7 +8,8 @@ import { CredentialError, StoreUnavailableError } from '../../src/errors.js';
 import { createTokenAccess } from '../../src/lifecycle/index.js';
 import { getProvider } from '../../src/provider/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { repoRoot, tempHome } from '../helpers/cli.js';
+import { repoRoot, runCli, tempHome } from '../helpers/cli.js';
+import { startSession } from '../helpers/session.js';
 import { freshDatabase, startPostgres, type Postgres } from '../helpers/postgres.js';
 
 // This file crashes its server, so it has its own rather than the run's shared one.
@@ -126,4 +127,46 @@ describe('a running proxy while the database is down', () => {
     expect(after?.status).toBe('connected');
     expect(after?.tokens.refresh_token).toBe('refresh-token');
   }, 90_000);
+});
+
+describe('keygate run while the database goes down', () => {
+  it('keeps answering the agent with the token it holds; the connection stays connected', async () => {
+    const session = await startSession();
+    try {
+      const url = await freshDatabase(pg.adminUrl);
+      const extra = { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'outage', KEYGATE_KEY_BACKEND: undefined };
+      const home = tempHome();
+      const login = await session.login(home, [], undefined, extra);
+      expect(login.code, login.stderr).toBe(0);
+      const env = session.envFor(home, extra);
+      const dir = tempHome();
+      const client = path.join(dir, 'two-step.mjs');
+      // One request, then wait for the go file, then another.
+      fs.writeFileSync(
+        client,
+        `import fs from 'node:fs';
+const get = async () => { const r = await fetch('https://discord.com/api/v10/users/@me'); await r.arrayBuffer(); return r.status; };
+const first = await get();
+fs.writeFileSync(process.argv[2] + '.ready', '');
+while (!fs.existsSync(process.argv[2])) await new Promise((r) => setTimeout(r, 20));
+console.log(JSON.stringify([first, await get()]));
+`,
+      );
+      const go = path.join(dir, 'go');
+      const running = runCli(['run', '--', process.execPath, client, go], { env, timeoutMs: 60_000 });
+      while (!fs.existsSync(`${go}.ready`)) await sleep(20);
+      await pg.crash();
+      try {
+        fs.writeFileSync(go, '');
+        const r = await running;
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout.trim())).toEqual([200, 200]);
+      } finally {
+        await pg.start();
+      }
+      expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('connected\n');
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
 });

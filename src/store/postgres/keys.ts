@@ -5,11 +5,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { VaultError } from '../../errors.js';
-import { KEY_BYTES } from '../../vault/envelope.js';
+import { isSealed, KEY_BYTES, type Sealed } from '../../vault/envelope.js';
 import { deriveKey, isScryptParams, newScryptParams, type ScryptParams } from '../../vault/passphrase.js';
 import type { KeyBackend } from '../../vault/types.js';
 import { keyMatches, makeCheck } from '../../vault/vault-config.js';
-import { isSealed, type Sealed } from '../../vault/envelope.js';
 import { LOCK_NAMESPACE } from './schema.js';
 import type { Database, Query } from './db.js';
 

@@ -20,7 +20,7 @@ import {
   UNCHANGED,
 } from '../../vault/types.js';
 import type { Store } from '../types.js';
-import { type Database, LOCK_WAIT_MS, type Query } from './db.js';
+import type { Database, Query } from './db.js';
 import type { SharedKeys } from './keys.js';
 import { LOCK_NAMESPACE } from './schema.js';
 
@@ -85,14 +85,15 @@ export class PostgresStore implements Store {
       const next = await fn(current);
       if (next === UNCHANGED) return current;
       if (next === undefined) {
-        if (stored) await this.remove(query, id);
+        if (stored) await this.remove(query, id, false);
         return undefined;
       }
       if (next.provider !== provider || next.connection !== connection) {
         throw new VaultError(`update of ${describe(id)} returned the record of ${next.provider}/${next.connection}`, { hint: 'this is a bug in keygate; please report it' });
       }
       const { meta, secret } = splitConnection(next);
-      await this.store(query, key, id, meta, Buffer.from(JSON.stringify(secret)));
+      // No second format check: loading the row under the lock already refused a newer one.
+      await this.store(query, key, id, meta, Buffer.from(JSON.stringify(secret)), false);
       return joinConnection(meta, secret);
     });
   }
@@ -159,8 +160,10 @@ export class PostgresStore implements Store {
     const key = rowKey(id); // validates the names before anything reaches the database
     await this.ready();
     return this.db.transaction(async (query) => {
-      await query(`SET LOCAL lock_timeout = ${LOCK_WAIT_MS}`);
-      // Keyed by the record's identity, so it also serializes the creation of a row that does not exist yet.
+      // Keyed by the record's identity, so it also serializes the creation of a row that does not exist
+      // yet. The row is read by a LATER statement on purpose: under READ COMMITTED each statement sees
+      // the data as of its own start, so a read folded into this statement would predate the wait and
+      // miss what the previous holder committed (a lost update).
       await query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `${key.kind}/${key.provider}/${key.name}`]);
       return fn(query);
     });
@@ -187,8 +190,8 @@ export class PostgresStore implements Store {
     return joinConnection(doc.meta as ConnectionMeta, parseSecret(openRecordFile(key, id, where, doc), describe(id), where));
   }
 
-  private async store(query: Query, key: Buffer, id: RecordId, meta: object, plaintext: Buffer): Promise<void> {
-    await this.refuseNewer(query, id);
+  private async store(query: Query, key: Buffer, id: RecordId, meta: object, plaintext: Buffer, checkFormat = true): Promise<void> {
+    if (checkFormat) await this.refuseNewer(query, id);
     const k = rowKey(id);
     await query(
       `INSERT INTO keygate_records (kind, provider, name, doc, updated_at, updated_by) VALUES ($1, $2, $3, $4, now(), $5)
@@ -197,8 +200,8 @@ export class PostgresStore implements Store {
     );
   }
 
-  private async remove(query: Query, id: RecordId): Promise<boolean> {
-    await this.refuseNewer(query, id);
+  private async remove(query: Query, id: RecordId, checkFormat = true): Promise<boolean> {
+    if (checkFormat) await this.refuseNewer(query, id);
     const k = rowKey(id);
     const rows = await query('DELETE FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3 RETURNING 1', [k.kind, k.provider, k.name]);
     return rows.length > 0;

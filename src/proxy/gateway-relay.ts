@@ -73,12 +73,12 @@ export async function relayGateway(ctx: GatewayUpgrade, hosts: GatewayHosts): Pr
       ctx.entry.action = 'relayed';
       if (bots.length === 1) ctx.entry.connection = bots[0]!.connection;
       ctx.done(101);
-      pipe(ctx, client, upstream, early, watcher);
+      pipe(ctx, hosts, client, upstream, early, watcher);
     });
   });
 }
 
-function pipe(ctx: GatewayUpgrade, client: WebSocket, upstream: WebSocket, early: Array<[RawData, boolean]>, watcher: ReadyWatcher): void {
+function pipe(ctx: GatewayUpgrade, hosts: GatewayHosts, client: WebSocket, upstream: WebSocket, early: Array<[RawData, boolean]>, watcher: ReadyWatcher): void {
   upstream.removeAllListeners('message');
   for (const [data, isBinary] of early) client.send(data, { binary: isBinary });
   upstream.on('message', (data, isBinary) => {
@@ -89,7 +89,7 @@ function pipe(ctx: GatewayUpgrade, client: WebSocket, upstream: WebSocket, early
   let queue = Promise.resolve();
   client.on('message', (data, isBinary) => {
     queue = queue.then(async () => {
-      const out = await fromClient(ctx, data, isBinary);
+      const out = await fromClient(ctx, hosts, data, isBinary);
       if (out === undefined) return closeBoth(client, upstream, 4004, 'Authentication failed.');
       if (upstream.readyState === WebSocket.OPEN) upstream.send(out, { binary: isBinary });
     });
@@ -105,7 +105,7 @@ function pipe(ctx: GatewayUpgrade, client: WebSocket, upstream: WebSocket, early
  * IDENTIFY/RESUME token replaced by the real token (by text replacement, so nothing else in the
  * payload changes). Undefined: the message carries a placeholder somewhere keygate will not send it.
  */
-async function fromClient(ctx: GatewayUpgrade, data: RawData, isBinary: boolean): Promise<RawData | undefined> {
+async function fromClient(ctx: GatewayUpgrade, hosts: GatewayHosts, data: RawData, isBinary: boolean): Promise<RawData | undefined> {
   const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
   if (!bytes.includes(PLACEHOLDER_PREFIX)) return data;
   if (isBinary) return undefined;
@@ -122,6 +122,9 @@ async function fromClient(ctx: GatewayUpgrade, data: RawData, isBinary: boolean)
   const credential = rule.credentials.find((c) => token.includes(c.placeholder));
   // Exactly once in the whole message, and that is inside d.token.
   if (!credential || kindOf(credential) !== 'bot' || text.split(credential.placeholder).length !== 2) return undefined;
+  // The gateway host (or the configured host a resume host was learned under) must be one the bot
+  // token was bound to at login: a provider file edited since cannot move the token elsewhere.
+  if (!hosts.boundTo(credential, ctx.authority.host)) return undefined;
   let real: string;
   try {
     real = await ctx.tokens.getToken(rule.provider, credential.connection);

@@ -39,6 +39,8 @@ export interface GatewayUpgrade {
  */
 export class GatewayHosts {
   private readonly hosts = new Set<string>();
+  private readonly configured: ReadonlySet<string>;
+  private readonly learned = new Set<string>();
   private readonly parents: string[];
 
   constructor(
@@ -46,6 +48,7 @@ export class GatewayHosts {
     private readonly onLearn: (host: string) => void = () => undefined,
   ) {
     for (const host of configured) this.hosts.add(host.toLowerCase());
+    this.configured = new Set(this.hosts);
     this.parents = [...this.hosts].map((h) => h.slice(h.indexOf('.') + 1)).filter((p) => p.includes('.'));
   }
 
@@ -62,6 +65,20 @@ export class GatewayHosts {
     return [...new Set(this.parents)];
   }
 
+  /**
+   * Whether `credential` may be sent to `host` in an IDENTIFY/RESUME: its login binding names the
+   * host, or (for a resume host learned from READY) a configured gateway host under the same parent.
+   */
+  boundTo(credential: RunCredential, host: string): boolean {
+    const bound = credential.bound?.hosts;
+    if (!bound) return true;
+    const name = host.toLowerCase();
+    if (bound.includes(name)) return true;
+    if (!this.learned.has(name)) return false;
+    const parent = name.slice(name.indexOf('.') + 1);
+    return bound.some((b) => this.configured.has(b) && b.slice(b.indexOf('.') + 1) === parent);
+  }
+
   /** Learns the host of a resume_gateway_url; false when it is not one keygate may relay. */
   learn(url: unknown): boolean {
     if (typeof url !== 'string') return false;
@@ -76,6 +93,7 @@ export class GatewayHosts {
     if (this.hosts.has(host)) return true;
     if (!this.parents.some((p) => host.endsWith(`.${p}`))) return false;
     this.hosts.add(host);
+    this.learned.add(host);
     this.onLearn(host);
     return true;
   }

@@ -1,6 +1,7 @@
 // The gateway relay under `keygate run`, with plain `ws` clients as the child: zlib-stream frames
 // through, RESUME on the resume host READY named, placeholders only ever in IDENTIFY/RESUME tokens,
 // Discord's close codes passed on, and a WebSocket to an API host refused instead of downgraded.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../helpers/cli.js';
@@ -80,5 +81,23 @@ describe('gateway relay', () => {
     expect(api.status).toBe(501);
     expect(JSON.parse(api.body)).toMatchObject({ error: 'keygate_upgrade_refused' });
     expect(session.emulator.controls.requestLog().length).toBe(before);
+  });
+
+  it('a gateway host added by a provider file after login never gets the bot token (the login binding decides)', async () => {
+    const other = tempHome();
+    const { token } = session.emulator.controls.botToken();
+    expect((await runCli(['login', 'discord', '--bot'], { env: session.envFor(other, { DISCORD_BOT_TOKEN: token }) })).code).toBe(0);
+    // Edited afterwards (by the user, or by anything that can write KEYGATE_HOME): the relay now
+    // serves another host, which the emulator also answers for.
+    fs.mkdirSync(path.join(other, 'providers'), { recursive: true });
+    fs.writeFileSync(path.join(other, 'providers', 'discord.json'), JSON.stringify({ bot: { gateway_hosts: ['gateway-us-east1-b.discord.gg'] } }));
+    const before = session.emulator.controls.counters();
+    const res = await runCli(['run', '--', childNode, script, 'identify-at', 'gateway-us-east1-b.discord.gg'], { env: session.envFor(other), timeoutMs: 30_000 });
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout.trim())).toEqual({ step: 'identify-at', close: { code: 4004, reason: 'Authentication failed.' } });
+    const after = session.emulator.controls.counters();
+    expect(after.gatewayIdentifies).toBe(before.gatewayIdentifies);
+    expect(after.gatewayAuthFailures).toBe(before.gatewayAuthFailures);
+    expect(res.stderr).toContain('provider file differs from where discord/bot was bound at login');
   });
 });

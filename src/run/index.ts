@@ -8,6 +8,7 @@ import { packageRoot } from '../home.js';
 import { envPrefix } from '../provider/env.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { loadProxyCa } from '../proxy/ca.js';
+import { gatewayDomains, gatewayRelay } from '../proxy/gateway.js';
 import { RequestLog, type RequestLogEntry, formatLogEntry } from '../proxy/log.js';
 import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
@@ -71,7 +72,12 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
   }
   const tokens = options.tokens;
   const rules = rulesFor(credentials);
-  const allHosts = [...options.providers.values()].flatMap((p) => p.api.hosts);
+  // A bot's gateway WebSocket carries its token in IDENTIFY/RESUME: relayed, not header-injected.
+  const relays = [...options.providers.values()].flatMap((p) => gatewayRelay(p, credentials.filter((c) => c.provider === p.name)) ?? []);
+  rules.push(...relays.map((r) => r.rule));
+  const upgrade = options.upgrade ?? (relays.length ? (ctx: Parameters<UpgradeHandler>[0]) => relays.some((r) => r.upgrade(ctx)) : undefined);
+  const lateRule = (host: string) => relays.map((r) => r.lateRule(host)).find((rule) => rule !== undefined);
+  const allHosts = [...options.providers.values()].flatMap((p) => [...p.api.hosts, ...gatewayDomains(p)]);
   const ca = await loadProxyCa({ home: options.home, vault: options.vault, hosts: allHosts });
 
   const log = new RequestLog(options.home);
@@ -86,7 +92,8 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
     tokens,
     env: options.env,
     upstreamCa: options.upstreamCa,
-    upgrade: options.upgrade,
+    upgrade,
+    lateRule,
     onRequest,
     onNotice: (message) => {
       if (options.verbose || !noticed) warn(message);

@@ -88,7 +88,7 @@ async function main() {
   const tokenFile = path.join(work, 'bench-token');
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
 
-  const floorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'floor-relay.js'), home, String(emulator.port), emulator.caPath, tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const floorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'floor-relay.js'), work, String(emulator.port), emulator.caPath, tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
   const floor = JSON.parse(await firstLine(floorProcess.stdout));
   const mitm = await startMitmproxy(emulator, token);
   const results = {
@@ -140,7 +140,9 @@ async function runClient(env, mode, config) {
   fs.writeFileSync(file, JSON.stringify(config));
   // KEYGATE_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the keygate process (the proxy), for `node --cpu-prof` tooling.
   const profile = process.env.KEYGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.KEYGATE_BENCH_CPU_PROF)}`] : [];
-  const child = track(spawn(process.execPath, [...profile, bin, 'run', '--', process.execPath, path.join(root, 'bench', 'client.js'), mode, file], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+  // --no-sandbox: the client charges each proxy (keygate, the floor relay, mitmdump) its CPU through
+  // /proc/<pid>, which the sandbox's PID namespace hides; the proxy path is the same either way.
+  const child = track(spawn(process.execPath, [...profile, bin, 'run', '--no-sandbox', '--', process.execPath, path.join(root, 'bench', 'client.js'), mode, file], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise((resolve) => child.on('exit', resolve));

@@ -184,8 +184,10 @@ On requests to the provider's API hosts, the proxy replaces a placeholder in
 Authorization with the real token: "Bearer <user token>", "Bot <bot token>"
 (a placeholder sent with the other kind's scheme is refused). A request with
 no Authorization header gets the only credential of the run, else the
-default user connection's, else it is refused. Other hosts are tunnelled
-untouched.
+default user connection's, else it is refused. With a bot connection, the
+Discord gateway WebSocket is relayed and the placeholder replaced in its
+IDENTIFY/RESUME payloads (discord.js bots work as they are). Other hosts are
+tunnelled untouched.
 
 On Linux the command runs in a bubblewrap sandbox: the files, the network and
 the terminal are as usual, but KEYGATE_HOME, keygate's own process and the

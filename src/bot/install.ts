@@ -86,7 +86,7 @@ export async function installBot(provider: ProviderDefinition, vault: Vault, opt
         installed_at: new Date().toISOString(),
       };
     } catch (err) {
-      callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.code}.` : 'Adding the bot failed; see the terminal.' });
+      callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.oauthError}.` : 'Adding the bot failed; see the terminal.' });
       throw err;
     }
     const record = await vault.update(provider.name, options.connection, (latest) => {

@@ -57,7 +57,7 @@ export async function loginBot(provider: ProviderDefinition, vault: Vault, optio
     installations: current?.kind === 'bot' && current.application?.id === application?.id ? (current.installations ?? []) : [],
     tokens: { access_token: token, token_type: 'Bot', scopes: [] },
     // Where the bot token may go from now on (src/run/binding.ts), as for a user login.
-    binding: bindingOf(provider),
+    binding: bindingOf(provider, 'bot'),
     account,
     status: 'connected',
     status_changed_at: stamp,

@@ -1,9 +1,9 @@
 // keygate call <provider> <tool> [--connection] [--param key=value]... [--input <json>|-] [--output <file>] [--json]
 import fs from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { getProvider } from '../provider/index.js';
-import { callTool, getTool, paramsFromPairs, type ToolInput } from '../tools/index.js';
+import { paramsFromPairs, type ToolInput } from '../tools/index.js';
 import type { CommandIO } from './io.js';
+import { withKeygate } from './keygate.js';
 
 interface CallCommandOptions {
   connection?: string;
@@ -14,22 +14,24 @@ interface CallCommandOptions {
 }
 
 export async function main(providerName: string, toolName: string, options: CallCommandOptions, io: CommandIO): Promise<void> {
-  const provider = await getProvider(providerName);
-  const tool = getTool(provider, toolName);
-  // --param wins over the same key in --input: the flag is the more specific of the two.
-  const input: ToolInput = { ...(await readInput(options.input, io)), ...paramsFromPairs(tool, options.param ?? []) };
-  // Output problems are found before the call, so nothing is sent for an answer that can't be shown.
-  if (tool.response === 'image' && !options.output) {
-    if (options.json) throw new UsageError('--json with an image needs --output <file>', { hint: 'the JSON then describes the file written' });
-    if (io.isTTY) throw new UsageError(`${tool.name} answers with an image, which would garble the terminal`, { hint: 'pass --output <file>, or pipe stdout to a file or program' });
-    if (!io.stdoutBytes) throw new UsageError('this output cannot take an image', { hint: 'pass --output <file>' });
-  }
-  if (tool.deprecated) {
-    io.stderr(`keygate: ${tool.name} is deprecated${tool.deprecated.replaced_by ? `; use ${tool.deprecated.replaced_by}` : ''}\n`);
-  }
-  const result = await callTool(provider, tool, input, {
-    connection: options.connection,
-    onWait: (reason, ms) => io.stderr(`keygate: ${reason}; retrying in ${(ms / 1000).toFixed(1)} s\n`),
+  const { tool, result } = await withKeygate(io, async (keygate) => {
+    const tool = (await keygate.tool(providerName, toolName)).definition;
+    // --param wins over the same key in --input: the flag is the more specific of the two.
+    const input: ToolInput = { ...(await readInput(options.input, io)), ...paramsFromPairs(tool, options.param ?? []) };
+    // Output problems are found before the call, so nothing is sent for an answer that can't be shown.
+    if (tool.response === 'image' && !options.output) {
+      if (options.json) throw new UsageError('--json with an image needs --output <file>', { hint: 'the JSON then describes the file written' });
+      if (io.isTTY) throw new UsageError(`${tool.name} answers with an image, which would garble the terminal`, { hint: 'pass --output <file>, or pipe stdout to a file or program' });
+      if (!io.stdoutBytes) throw new UsageError('this output cannot take an image', { hint: 'pass --output <file>' });
+    }
+    if (tool.deprecated) {
+      io.stderr(`keygate: ${tool.name} is deprecated${tool.deprecated.replaced_by ? `; use ${tool.deprecated.replaced_by}` : ''}\n`);
+    }
+    const result = await keygate.call(providerName, tool.name, input, {
+      connection: options.connection,
+      onWait: (reason, ms) => io.stderr(`keygate: ${reason}; retrying in ${(ms / 1000).toFixed(1)} s\n`),
+    });
+    return { tool, result };
   });
 
   if (result.kind === 'json') {

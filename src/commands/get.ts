@@ -1,10 +1,10 @@
 // keygate get <provider> [--connection] [--field] [--json] [--reveal]
+import { revealToken } from '../api/keygate.js';
 import { fixHint } from '../connection/hints.js';
-import { ConnectionNotFoundError, CredentialError, UsageError } from '../errors.js';
-import { getProvider } from '../provider/index.js';
-import { openStore } from '../store/index.js';
-import { describeInstallations, describeMeta, type ConnectionFields } from '../connection/describe.js';
+import { ConnectionNotFoundError, UsageError } from '../errors.js';
+import { describeInstallations, type ConnectionFields } from '../connection/describe.js';
 import type { CommandIO } from './io.js';
+import { withKeygate } from './keygate.js';
 import { printable } from './format.js';
 
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
@@ -23,34 +23,21 @@ export async function main(providerName: string, options: GetOptions, io: Comman
       hint: `run \`keygate get ${providerName} --field ${options.field} --reveal\` (or use \`keygate run\`, which keeps secrets out of your agent)`,
     });
   }
-  const provider = await getProvider(providerName);
-  const vault = await openStore();
-  const meta = await vault.peek(provider.name, options.connection);
-  const ref = `${provider.name}/${options.connection}`;
-
-  if (options.field === 'status') {
-    io.stdout(`${printable(meta?.status ?? 'not_connected')}\n`);
+  if (options.field === 'access_token' || options.field === 'refresh_token') {
+    const field = options.field;
+    io.stdout(`${await withKeygate(io, (keygate) => revealToken(keygate, providerName, options.connection, field))}\n`);
     return;
   }
-  if (!meta) {
-    throw new ConnectionNotFoundError(`${ref} is not connected`, {
-      hint: fixHint(provider.name, options.connection, 'not_connected'),
+  const fields = await withKeygate(io, (keygate) => keygate.connection(providerName, options.connection));
+  if (options.field === 'status') {
+    io.stdout(`${printable(fields?.status ?? 'not_connected')}\n`);
+    return;
+  }
+  if (!fields) {
+    throw new ConnectionNotFoundError(`${providerName}/${options.connection} is not connected`, {
+      hint: fixHint(providerName, options.connection, 'not_connected'),
     });
   }
-  if (options.field && SECRET_FIELDS.has(options.field)) {
-    const { freshRecord } = await import('../lifecycle/index.js');
-    const record = await freshRecord(vault, provider, options.connection);
-    if (record.status !== 'connected') {
-      throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, {
-        hint: fixHint(provider.name, options.connection, record.status, record.kind ?? 'user'),
-      });
-    }
-    const value = options.field === 'access_token' ? record.tokens.access_token : record.tokens.refresh_token;
-    if (value === undefined) throw new ConnectionNotFoundError(`${ref} has no ${options.field}`, { hint: 'the provider did not issue one' });
-    io.stdout(`${value}\n`);
-    return;
-  }
-  const fields = describeMeta(meta);
   if (options.field) {
     const value = fields[options.field as keyof ConnectionFields] ?? '';
     io.stdout(`${printable(Array.isArray(value) ? describeInstallations(value) : value)}\n`);

@@ -1,21 +1,12 @@
 // keygate list [--json]
-import { openStore } from '../store/index.js';
-import { describeMeta } from '../connection/describe.js';
-import { describeUnreadable } from '../connection/unreadable.js';
 import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
+import { withKeygate } from './keygate.js';
 
 export async function main(options: { json?: boolean }, io: CommandIO): Promise<void> {
-  const vault = await openStore();
-  const entries = await vault.list();
-  const connections = entries.map((entry) =>
-    entry.record
-      ? describeMeta({ ...entry.record, tokens: { ...entry.record.tokens, has_refresh_token: Boolean(entry.record.tokens.refresh_token) } })
-      : describeUnreadable(entry.provider, entry.connection, entry.error),
-  );
-  const backend = entries.length ? await vault.backend() : undefined;
+  const [connections, vault] = await withKeygate(io, async (keygate) => [await keygate.connections(), await keygate.storeInfo()] as const);
   if (options.json) {
-    io.stdout(`${JSON.stringify({ vault: { home: vault.home, store: vault.kind, location: vault.location, key_backend: backend ?? null }, connections }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ vault, connections }, null, 2)}\n`);
     return;
   }
   if (connections.length === 0) {
@@ -32,5 +23,5 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
     return [c.provider, c.connection, c.status, c.account_name ?? '-', c.scopes || '-', c.status === 'connected' ? `expires ${relativeTime(c.expires_at)}` : (c.hint ?? '')];
   });
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'SCOPES', 'EXPIRY'], rows));
-  io.stdout(`\nVault: ${vault.location} (master key: ${backend})\n`);
+  io.stdout(`\nVault: ${vault.location} (master key: ${vault.key_backend})\n`);
 }

@@ -1,42 +1,32 @@
 // keygate tools list [provider] [--connection] [--json] | tools describe <provider> <tool> [--json]
-import { getProvider, loadProviders } from '../provider/index.js';
-import { expected, getTool, inputSchema, listToolCoverage, type Coverage, type Tool, type ToolListing } from '../tools/index.js';
+import { loadProviders } from '../provider/index.js';
+import { expected, type Tool } from '../tools/index.js';
+import type { ToolCatalog, ToolInfo } from '../api/types.js';
 import type { CommandIO } from './io.js';
 import { table } from './format.js';
+import { withKeygate } from './keygate.js';
 
 export async function list(providerName: string | undefined, options: { connection: string; json?: boolean }, io: CommandIO): Promise<void> {
-  const providers = providerName ? [await getProvider(providerName)] : [...(await loadProviders()).values()].filter((p) => p.tools && Object.keys(p.tools).length > 0);
-  const listings: ToolListing[] = [];
-  for (const provider of providers) listings.push(await listToolCoverage(provider, { connection: options.connection }));
+  const names = providerName ? [providerName] : [...(await loadProviders()).values()].filter((p) => p.tools && Object.keys(p.tools).length > 0).map((p) => p.name);
+  const catalogs = await withKeygate(io, async (keygate) => {
+    const catalogs: ToolCatalog[] = [];
+    for (const name of names) catalogs.push(await keygate.toolCatalog(name, { connection: options.connection }));
+    return catalogs;
+  });
   if (options.json) {
-    const tools = listings.flatMap((l) =>
-      l.tools.map(({ tool, coverage }) => ({
-        provider: tool.provider,
-        name: tool.name,
-        description: tool.description,
-        method: tool.method,
-        path: tool.path,
-        auth: tool.auth,
-        scopes: tool.scopes,
-        response: tool.response,
-        deprecated: tool.deprecated ?? null,
-        callable: coverage.callable,
-        missing_scopes: coverage.missing,
-        note: coverage.note ?? null,
-      })),
-    );
-    const connections = listings.map((l) => ({ provider: l.provider, connection: l.connection, status: l.status, granted_scopes: l.granted }));
+    const tools = catalogs.flatMap((c) => c.tools.map(({ definition: _d, input_schema: _s, url: _u, ...tool }) => tool));
+    const connections = catalogs.map(({ tools: _t, ...connection }) => connection);
     io.stdout(`${JSON.stringify({ connections, tools }, null, 2)}\n`);
     return;
   }
-  if (listings.length === 0) {
+  if (catalogs.length === 0) {
     io.stdout('No provider defines tools.\n');
     return;
   }
-  for (const [i, listing] of listings.entries()) {
-    const granted = listing.status === 'not_connected' ? '' : `; granted: ${listing.granted.join(' ') || 'none'}`;
-    io.stdout(`${i ? '\n' : ''}${listing.provider} tools, for ${listing.provider}/${listing.connection} (${listing.status.replace('_', ' ')}${granted})\n\n`);
-    const rows = listing.tools.map(({ tool, coverage }) => [tool.name, needs(tool), covered(coverage), summary(tool)]);
+  for (const [i, catalog] of catalogs.entries()) {
+    const granted = catalog.status === 'not_connected' ? '' : `; granted: ${catalog.granted_scopes.join(' ') || 'none'}`;
+    io.stdout(`${i ? '\n' : ''}${catalog.provider} tools, for ${catalog.provider}/${catalog.connection} (${catalog.status.replace('_', ' ')}${granted})\n\n`);
+    const rows = catalog.tools.map((info) => [info.name, needs(info.definition), covered(info), summary(info.definition)]);
     io.stdout(table(['TOOL', 'NEEDS', 'CAN CALL', 'DESCRIPTION'], rows));
   }
 }
@@ -51,7 +41,7 @@ function userScopes(scopes: string[]): string {
   return scopes.length ? scopes.join(', ') : 'any user token';
 }
 
-function covered(c: Coverage): string {
+function covered(c: Pick<ToolInfo, 'callable' | 'note' | 'auth'>): string {
   // "only with user_id=@me; other values need a bot connection": callable, but not for every input.
   if (c.callable) return c.note?.startsWith('only with') && /need/.test(c.note) ? 'yes, partly' : 'yes';
   return `no: ${c.note ?? 'not covered'}`.replace(/ \(`keygate login .* --bot`\)/, '');
@@ -63,14 +53,14 @@ function summary(tool: Tool): string {
 }
 
 export async function describe(providerName: string, toolName: string, options: { json?: boolean }, io: CommandIO): Promise<void> {
-  const provider = await getProvider(providerName);
-  const tool = getTool(provider, toolName);
+  const info = await withKeygate(io, (keygate) => keygate.tool(providerName, toolName));
+  const tool = info.definition;
   if (options.json) {
     const { provider: _p, parameters, ...rest } = tool;
-    io.stdout(`${JSON.stringify({ provider: provider.name, ...rest, parameters, input_schema: inputSchema(tool) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ provider: info.provider, ...rest, parameters, input_schema: info.input_schema }, null, 2)}\n`);
     return;
   }
-  const lines = [`${provider.name} ${tool.name}: ${tool.method} ${provider.api.base_url.replace(/\/$/, '')}${tool.path}`, '', tool.description, ''];
+  const lines = [`${info.provider} ${tool.name}: ${tool.method} ${info.url}`, '', tool.description, ''];
   if (tool.deprecated) lines.push(`Deprecated${tool.deprecated.replaced_by ? `: use ${tool.deprecated.replaced_by}` : ''}${tool.deprecated.reason ? ` (${tool.deprecated.reason})` : ''}.`);
   lines.push(`Auth:     ${tool.auth === 'none' ? 'none (no token is sent)' : tool.auth === 'bot' ? 'a bot token' : "the user's token"}`);
   for (const rule of tool.auth_when) {
@@ -92,6 +82,6 @@ export async function describe(providerName: string, toolName: string, options: 
   }
   for (const [status, e] of Object.entries(tool.errors)) lines.push(`On ${status}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
   const example = tool.required.map((name) => ` --param ${name}=<${name}>`).join('');
-  lines.push('', `Example: keygate call ${provider.name} ${tool.name}${example}${tool.response === 'image' ? ' --output image.png' : ''}`);
+  lines.push('', `Example: keygate call ${info.provider} ${tool.name}${example}${tool.response === 'image' ? ' --output image.png' : ''}`);
   io.stdout(`${lines.join('\n')}\n`);
 }

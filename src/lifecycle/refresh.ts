@@ -89,7 +89,7 @@ export async function refreshConnection(vault: Vault, provider: ProviderDefiniti
         const tokens = toTokenSet(response, current.tokens.scopes, now(), current.tokens);
         return { ...current, tokens, status: 'connected', status_reason: undefined, status_changed_at: current.status === 'connected' ? current.status_changed_at : stamp(), refreshed_at: stamp() };
       } catch (err) {
-        if (err instanceof OAuthError && err.code === 'invalid_grant') {
+        if (err instanceof OAuthError && err.oauthError === 'invalid_grant') {
           return { ...current, status: 'revoked', status_reason: `refresh token refused by ${provider.display_name} (invalid_grant)`, status_changed_at: stamp() };
         }
         const transient = err instanceof TransientProviderError || (err instanceof OAuthError && err.status >= 500);

@@ -23,11 +23,11 @@ export async function checkClient(provider: ProviderDefinition, client: ClientCr
     return { verdict: 'valid', detail: `${provider.display_name} accepted client id ${client.client_id} and its secret` };
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;
-    if (err.code === 'invalid_client') return { verdict: 'invalid', detail: `${provider.display_name} does not accept client id ${client.client_id} with this secret (invalid_client)` };
+    if (err.oauthError === 'invalid_client') return { verdict: 'invalid', detail: `${provider.display_name} does not accept client id ${client.client_id} with this secret (invalid_client)` };
     // Discord checks the grant type before the client, so these say nothing about the credentials.
-    if (err.code === 'unsupported_grant_type' || err.code === 'unauthorized_client') {
-      return { verdict: 'unchecked', detail: `${provider.display_name} does not offer the client-credentials grant to this app (${err.code}), so the secret is checked at login` };
+    if (err.oauthError === 'unsupported_grant_type' || err.oauthError === 'unauthorized_client') {
+      return { verdict: 'unchecked', detail: `${provider.display_name} does not offer the client-credentials grant to this app (${err.oauthError}), so the secret is checked at login` };
     }
-    return { verdict: 'valid', detail: `${provider.display_name} authenticated client id ${client.client_id} (the check grant itself answered ${err.code})` };
+    return { verdict: 'valid', detail: `${provider.display_name} authenticated client id ${client.client_id} (the check grant itself answered ${err.oauthError})` };
   }
 }

@@ -119,7 +119,7 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
       await vault.write(record);
       if (client.source !== 'stored') await vault.writeClient(provider.name, client.credentials);
     } catch (err) {
-      callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.code}.` : 'The code exchange failed; see the terminal.' });
+      callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.oauthError}.` : 'The code exchange failed; see the terminal.' });
       throw err;
     }
     callback.finish({ ok: true, message: `keygate connected ${ref}${record.account ? ` as ${record.account.name}` : ''}. You can close this tab.` });

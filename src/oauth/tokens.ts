@@ -22,12 +22,13 @@ export interface TokenResponse {
 export class OAuthError extends ProviderRequestError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** The OAuth `error` value (`invalid_grant`, ...); `code` is keygate's own, `provider_request`. */
+    readonly oauthError: string,
     readonly description: string | undefined,
     endpoint: string,
     hint?: string,
   ) {
-    super(`${endpoint} refused the request: ${code}${description ? ` (${description})` : ''}`, { hint: hint ?? 'check the provider settings and try again' });
+    super(`${endpoint} refused the request: ${oauthError}${description ? ` (${description})` : ''}`, { hint: hint ?? 'check the provider settings and try again' });
   }
 }
 

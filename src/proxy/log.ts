@@ -21,7 +21,8 @@ export interface RequestLogEntry {
   connection: string | null;
   duration_ms: number;
   /** What keygate did: injected, passed (request's own credential), refused, replayed (after a 401). */
-  action: 'injected' | 'passed' | 'refused' | 'replayed';
+  /** `relayed`: a WebSocket keygate relays (a bot gateway: the placeholder replaced in IDENTIFY/RESUME). */
+  action: 'injected' | 'passed' | 'refused' | 'replayed' | 'relayed';
   /** Why keygate refused or what failed upstream; never holds a secret. */
   error?: string;
 }

@@ -35,6 +35,11 @@ export interface ProxyOptions {
   credentials?: ProxyCredentials;
   /** Relays WebSocket upgrades to intercepted hosts (see upgrade.ts); without it they are refused with 501. */
   upgrade?: UpgradeHandler;
+  /**
+   * Hosts that became intercepted after start (a gateway's resume host, learned from READY): the
+   * rule for such a host, or undefined. Their certificates are issued on their first CONNECT.
+   */
+  lateRule?: (host: string) => InjectionRule | undefined;
 }
 
 export interface RunningProxy {
@@ -119,7 +124,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     }
     const authority = parseAuthority(req.url ?? '');
     if (!authority) return sendRawError(socket, 400, 'keygate_bad_request', 'CONNECT needs a host:port target');
-    const rule = rules.get(authority.host);
+    const rule = rules.get(authority.host) ?? options.lateRule?.(authority.host);
     if (!rule) {
       const target = resolveTarget(connectTo, authority.host, authority.port);
       serve().then(
@@ -129,17 +134,30 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return;
     }
 
+    const context = contexts.get(authority.host);
+    if (context) return intercept(socket, head, authority, rule, context);
+    options.ca.leaf(authority.host).then(
+      (leaf) => {
+        const late = tls.createSecureContext({ cert: leaf.certPem, key: leaf.keyPem, ca: [], minVersion: 'TLSv1.2' });
+        contexts.set(authority.host, late);
+        intercept(socket, head, authority, rule, late);
+      },
+      (err: Error) => sendRawError(socket, 502, 'keygate_upstream_error', `keygate cannot intercept ${authority.host}: ${err.message}`),
+    );
+  });
+
+  function intercept(socket: Duplex, head: Buffer, authority: ConnectTarget, rule: InjectionRule, context: tls.SecureContext): void {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
     (socket as net.Socket).setNoDelay(true);
     // The handshake proceeds at once; request bytes wait in the TLS socket until it is served.
-    const secure = new tls.TLSSocket(socket as net.Socket, { isServer: true, secureContext: contexts.get(authority.host)!, ALPNProtocols: ['http/1.1'] });
+    const secure = new tls.TLSSocket(socket as net.Socket, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
     track(secure);
     serve().then(
       ({ handlers, pool }) => handlers.serveTunnel(secure, { ...authority, rule }, { pool, tokens: options.tokens, upgrade: options.upgrade, onRequest: options.onRequest, onNotice: options.onNotice }),
       () => secure.destroy(),
     );
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);

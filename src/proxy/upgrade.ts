@@ -19,7 +19,7 @@ import { type RequestHead, isHopByHop } from './http1.js';
 import type { RequestLogEntry } from './log.js';
 import type { InterceptedAuthority } from './request.js';
 import type { ProxyErrorCode } from './responses.js';
-import type { Decision } from './rules.js';
+import { type Decision, kindOf } from './rules.js';
 import type { TokenAccess } from './tokens.js';
 
 export interface UpgradeContext {
@@ -70,7 +70,7 @@ export async function relayUpgrade(ctx: UpgradeContext, options: RelayOptions = 
     ctx.entry.action = 'injected';
     ctx.entry.connection = decision.credential.connection;
     try {
-      credential = authority.rule.headerValue(await ctx.tokens.getToken(authority.rule.provider, decision.credential.connection));
+      credential = authority.rule.headerValue(await ctx.tokens.getToken(authority.rule.provider, decision.credential.connection), kindOf(decision.credential));
       if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(credential)) throw new Error('it holds characters a header cannot carry');
     } catch (err) {
       return ctx.refuse(502, 'keygate_credential_unavailable', `no usable credential for ${authority.rule.provider}/${decision.credential.connection}: ${(err as Error).message}`);

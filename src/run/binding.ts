@@ -5,9 +5,13 @@
 import type { ProviderDefinition } from '../provider/types.js';
 import type { Binding, ConnectionRecord } from '../vault/types.js';
 
-/** The binding a login records now: the definition's hosts and path prefix. */
-export function bindingOf(definition: Pick<ProviderDefinition, 'api'>): Binding {
-  return { hosts: definition.api.hosts.map((h) => h.toLowerCase()), path_prefix: definition.api.path_prefix ?? '/' };
+/**
+ * The binding a login records now: the definition's hosts and path prefix; for a bot, also its
+ * gateway hosts (the bot token goes there inside IDENTIFY/RESUME, through the relay).
+ */
+export function bindingOf(definition: Pick<ProviderDefinition, 'api' | 'bot'>, kind: 'user' | 'bot' = 'user'): Binding {
+  const gateway = kind === 'bot' ? (definition.bot?.gateway_hosts ?? []) : [];
+  return { hosts: [...definition.api.hosts, ...gateway].map((h) => h.toLowerCase()), path_prefix: definition.api.path_prefix ?? '/' };
 }
 
 /**
@@ -15,8 +19,8 @@ export function bindingOf(definition: Pick<ProviderDefinition, 'api'>): Binding 
  * definition keygate ships (never a user file, which is what an attacker would write), else the
  * current definition of a provider keygate does not ship.
  */
-export function effectiveBinding(record: Pick<ConnectionRecord, 'binding'>, definition: ProviderDefinition, bundled: ProviderDefinition | undefined): Binding {
-  return record.binding ?? bindingOf(bundled ?? definition);
+export function effectiveBinding(record: Pick<ConnectionRecord, 'binding' | 'kind'>, definition: ProviderDefinition, bundled: ProviderDefinition | undefined): Binding {
+  return record.binding ?? bindingOf(bundled ?? definition, record.kind);
 }
 
 export interface BindingChange {
@@ -26,8 +30,8 @@ export interface BindingChange {
 }
 
 /** What approving `definition` would change for a credential bound to `bound`; undefined when nothing. */
-export function bindingChange(bound: Binding, definition: Pick<ProviderDefinition, 'api'>): BindingChange | undefined {
-  const next = bindingOf(definition);
+export function bindingChange(bound: Binding, definition: Pick<ProviderDefinition, 'api' | 'bot'>, kind: 'user' | 'bot' = 'user'): BindingChange | undefined {
+  const next = bindingOf(definition, kind);
   const added = next.hosts.filter((h) => !bound.hosts.includes(h));
   const removed = bound.hosts.filter((h) => !next.hosts.includes(h));
   const prefix = next.path_prefix === bound.path_prefix ? undefined : { from: bound.path_prefix, to: next.path_prefix };

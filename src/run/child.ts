@@ -17,7 +17,7 @@
 // keygate forwards them only when it is not in the terminal's foreground group. So a Ctrl-C reaches
 // the command once, and a `kill -INT <keygate>` from a script (no terminal, or a background job) is
 // passed on; in a foreground terminal job, signal the group instead (`kill -INT -<pgid>`).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { KeygateError } from '../errors.js';
@@ -49,6 +49,15 @@ export interface ChildOptions {
   env: NodeJS.ProcessEnv;
   /** Called once the child is running (tests, --verbose). */
   onSpawn?: (pid: number) => void;
+  /** Given the child as soon as it is spawned (the library hands it to its caller). */
+  onChild?: (child: ChildProcess) => void;
+  /** Default `inherit`; `pipe` gives the caller the child's streams (library). */
+  stdio?: 'inherit' | 'pipe';
+  /**
+   * Forward keygate's signals to the child (default true: the CLI). A library caller says false:
+   * listening for SIGINT would take Ctrl-C's default exit away from the host process.
+   */
+  forwardSignals?: boolean;
   /** How to start it (the sandbox); default: the command itself. */
   launch?: LaunchPlan;
 }
@@ -59,8 +68,9 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
   if (!file) return Promise.reject(new KeygateError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' }));
   const launch = options.launch;
   return new Promise((resolve, reject) => {
-    const stdio = ['inherit', 'inherit', 'inherit', ...(launch?.extraFds ?? [])] as const;
-    const child = launch ? spawn(launch.file, launch.args, { stdio: [...stdio], env: options.env }) : spawn(file, args, { stdio: 'inherit', env: options.env });
+    const io = options.stdio ?? 'inherit';
+    const stdio = [io, io, io, ...(launch?.extraFds ?? [])] as const;
+    const child = launch ? spawn(launch.file, launch.args, { stdio: [...stdio], env: options.env }) : spawn(file, args, { stdio: io, env: options.env });
     launch?.release();
     const target = () => (launch?.sandboxed && child.pid !== undefined ? sandboxedPid(child.pid) : child.pid);
     const signalChild = (signal: NodeJS.Signals) => {
@@ -82,7 +92,7 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
         if (signalChild(signal) || child.exitCode !== null || child.signalCode !== null) clearInterval(retry);
       }, 10);
     };
-    const handlers = FORWARDED_SIGNALS.map((signal) => [signal, forward(signal)] as const);
+    const handlers = (options.forwardSignals === false ? [] : FORWARDED_SIGNALS).map((signal) => [signal, forward(signal)] as const);
     const killOnExit = () => signalChild('SIGTERM');
     const cleanup = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
@@ -95,6 +105,7 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
     child.once('spawn', () => {
       spawned = true;
       options.onSpawn?.(child.pid!);
+      options.onChild?.(child);
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       // After the spawn, an error only means a signal could not be delivered: the child is gone or going.

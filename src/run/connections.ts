@@ -142,6 +142,6 @@ function credentialFor(definition: ProviderDefinition, connection: string, recor
     envName: placeholderEnvName(definition, connection, kind),
     bound: { hosts: binding.hosts, pathPrefix: binding.path_prefix },
     definition,
-    unapproved: bindingChange(binding, definition),
+    unapproved: bindingChange(binding, definition, kind),
   };
 }

@@ -8,6 +8,7 @@ import { packageRoot } from '../home.js';
 import { envPrefix } from '../provider/env.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { loadProxyCa } from '../proxy/ca.js';
+import { gatewayDomains, gatewayRelay } from '../proxy/gateway.js';
 import { RequestLog, type RequestLogEntry, formatLogEntry } from '../proxy/log.js';
 import { InjectionRule } from '../proxy/rules.js';
 import { startProxy } from '../proxy/server.js';
@@ -16,7 +17,7 @@ import type { UpgradeHandler } from '../proxy/upgrade.js';
 import { type LaunchPlan, type SandboxMode, planLaunch } from '../sandbox/index.js';
 import type { Vault } from '../vault/types.js';
 import { describeChange } from './binding.js';
-import { runChild } from './child.js';
+import { type ChildOptions, runChild } from './child.js';
 import { type SelectedCredential, selectCredentials } from './connections.js';
 import { NESTED_MARKER, buildChildEnv } from './env.js';
 import { writeRunFiles } from './trust.js';
@@ -44,6 +45,8 @@ export interface RunOptions {
   /** Extra CAs trusted for upstream TLS (in-process tests); a child-process run uses NODE_EXTRA_CA_CERTS. */
   upstreamCa?: string[];
   onSpawn?: (pid: number) => void;
+  /** Passed to runChild: the child itself, its stdio, and whether keygate's signals reach it. */
+  child?: Pick<ChildOptions, 'onChild' | 'stdio' | 'forwardSignals'>;
   /** Relays WebSocket upgrades to provider hosts (src/proxy/upgrade.ts); without it they get 501. */
   upgrade?: UpgradeHandler;
 }
@@ -69,7 +72,12 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
   }
   const tokens = options.tokens;
   const rules = rulesFor(credentials);
-  const allHosts = [...options.providers.values()].flatMap((p) => p.api.hosts);
+  // A bot's gateway WebSocket carries its token in IDENTIFY/RESUME: relayed, not header-injected.
+  const relays = [...options.providers.values()].flatMap((p) => gatewayRelay(p, credentials.filter((c) => c.provider === p.name)) ?? []);
+  rules.push(...relays.map((r) => r.rule));
+  const upgrade = options.upgrade ?? (relays.length ? (ctx: Parameters<UpgradeHandler>[0]) => relays.some((r) => r.upgrade(ctx)) : undefined);
+  const lateRule = (host: string) => relays.map((r) => r.lateRule(host)).find((rule) => rule !== undefined);
+  const allHosts = [...options.providers.values()].flatMap((p) => [...p.api.hosts, ...gatewayDomains(p)]);
   const ca = await loadProxyCa({ home: options.home, vault: options.vault, hosts: allHosts });
 
   const log = new RequestLog(options.home);
@@ -84,7 +92,8 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
     tokens,
     env: options.env,
     upstreamCa: options.upstreamCa,
-    upgrade: options.upgrade,
+    upgrade,
+    lateRule,
     onRequest,
     onNotice: (message) => {
       if (options.verbose || !noticed) warn(message);
@@ -123,7 +132,7 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
     launch = planLaunch({ mode: options.sandbox ?? 'auto', command: options.command, env, home: options.home, runtimeBase: files.base, runDir: files.dir });
     if (launch.notice) warn(launch.notice);
     if (options.verbose && launch.sandboxed) warn(`sandbox: bubblewrap; hidden: ${launch.hidden.join(', ')}`);
-    return await runChild(options.command, { env, onSpawn: options.onSpawn, launch });
+    return await runChild(options.command, { env, onSpawn: options.onSpawn, launch, ...options.child });
   } finally {
     launch?.release();
     await proxy.close();

@@ -57,6 +57,9 @@ export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; input?
       clearTimeout(timer);
       resolve(options.binary ? { code, stdout, stderr, bytes: Buffer.concat(chunks) } : { code, stdout, stderr });
     });
+    // A command that exits without reading its input (a usage error) closes the pipe first: EPIPE
+    // here is not the test's concern (it surfaced as an unhandled error on Node 24).
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

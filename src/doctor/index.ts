@@ -37,7 +37,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       checks.push(await redirectCheck(provider, client, options.port));
       checks.push(await clockCheck(provider));
       // Connections need the key; a key failure is already reported above.
-      if (checks.find((c) => c.id === 'key')?.verdict !== 'fail') checks.push(...(await connectionChecks(provider, store, options.connection)));
+      if (checks.find((c) => c.id === 'key')?.verdict !== 'fail')
+        checks.push(...(await connectionChecks(provider, store, options.connection)));
     }
   } catch (err) {
     checks.push(fail('doctor', 'doctor', (err as Error).message, (err as { hint?: string }).hint ?? 'rerun with KEYGATE_DEBUG=1'));

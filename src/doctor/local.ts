@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { inspectHome } from '../home.js';
+import { probeSandbox } from '../sandbox/index.js';
 import { Layout } from '../vault/layout.js';
 import { readConfig } from '../vault/vault-config.js';
 import type { Store } from '../store/index.js';
@@ -28,13 +29,25 @@ export async function keyCheck(store: Store, home: string): Promise<Check> {
       const layout = new Layout(home);
       const config = await readConfig(layout.config);
       // No vault yet: looking for the key would create one, which is login's job, not doctor's.
-      if (!config) return pass('key', title, 'no vault yet; the first login chooses a backend (OS keychain, KEYGATE_PASSPHRASE or a key file)');
+      if (!config)
+        return pass('key', title, 'no vault yet; the first login chooses a backend (OS keychain, KEYGATE_PASSPHRASE or a key file)');
       if (config.backend === 'keyfile' && fs.existsSync(layout.keyFile)) {
         const m = fs.statSync(layout.keyFile).mode;
-        if (m & 0o077) return fail('key', title, `${layout.keyFile} is readable or writable by others (mode ${mode(m)})`, `run \`chmod 600 ${layout.keyFile}\``);
+        if (m & 0o077)
+          return fail(
+            'key',
+            title,
+            `${layout.keyFile} is readable or writable by others (mode ${mode(m)})`,
+            `run \`chmod 600 ${layout.keyFile}\``,
+          );
       }
       await store.checkKey();
-      const where = config.backend === 'keyfile' ? `key file ${layout.keyFile}, mode 0600` : config.backend === 'passphrase' ? 'KEYGATE_PASSPHRASE' : 'the OS keychain';
+      const where =
+        config.backend === 'keyfile'
+          ? `key file ${layout.keyFile}, mode 0600`
+          : config.backend === 'passphrase'
+            ? 'KEYGATE_PASSPHRASE'
+            : 'the OS keychain';
       return pass('key', title, `${where}: reachable, and it opens this vault`);
     }
     await store.checkKey();
@@ -50,9 +63,13 @@ export function caChecks(home: string, env: NodeJS.ProcessEnv, now = Date.now())
   const checks: Check[] = [];
   const extra = env.NODE_EXTRA_CA_CERTS;
   if (!extra) checks.push(pass('ca.extra', 'NODE_EXTRA_CA_CERTS', 'not set: keygate trusts the system roots only'));
-  else checks.push(certFile('ca.extra', 'NODE_EXTRA_CA_CERTS', extra, now, 'point NODE_EXTRA_CA_CERTS at a PEM file of CA certificates, or unset it'));
+  else
+    checks.push(
+      certFile('ca.extra', 'NODE_EXTRA_CA_CERTS', extra, now, 'point NODE_EXTRA_CA_CERTS at a PEM file of CA certificates, or unset it'),
+    );
   const proxyCa = path.join(home, 'proxy', 'ca.pem');
-  if (fs.existsSync(proxyCa)) checks.push(certFile('ca.proxy', 'proxy CA', proxyCa, now, `delete ${proxyCa}; the next \`keygate run\` writes it again`));
+  if (fs.existsSync(proxyCa))
+    checks.push(certFile('ca.proxy', 'proxy CA', proxyCa, now, `delete ${proxyCa}; the next \`keygate run\` writes it again`));
   else checks.push(skip('ca.proxy', 'proxy CA', 'not created yet; the first `keygate run` creates it'));
   return checks;
 }
@@ -73,42 +90,46 @@ function certFile(id: string, title: string, file: string, now: number, fix: str
     } catch {
       return fail(id, title, `${file} holds a certificate that does not parse`, fix);
     }
-    if (Date.parse(cert.validTo) < now) return fail(id, title, `${file}: ${cert.subject.replace(/\n/g, ', ')} expired on ${new Date(cert.validTo).toISOString()}`, fix);
-    if (Date.parse(cert.validFrom) > now) return fail(id, title, `${file}: ${cert.subject.replace(/\n/g, ', ')} is not valid before ${new Date(cert.validFrom).toISOString()}`, "check this machine's clock");
+    if (Date.parse(cert.validTo) < now)
+      return fail(id, title, `${file}: ${cert.subject.replace(/\n/g, ', ')} expired on ${new Date(cert.validTo).toISOString()}`, fix);
+    if (Date.parse(cert.validFrom) > now)
+      return fail(
+        id,
+        title,
+        `${file}: ${cert.subject.replace(/\n/g, ', ')} is not valid before ${new Date(cert.validFrom).toISOString()}`,
+        "check this machine's clock",
+      );
   }
   return pass(id, title, `${file}: ${blocks.length} certificate${blocks.length > 1 ? 's' : ''}, valid now`);
 }
 
 /**
- * Whether `run` can sandbox its child. The sandbox itself (src/sandbox/, issue 11) had not landed
- * when this was written, so this asks bubblewrap directly: found on PATH, and able to create the
- * namespaces (user namespaces may be disabled). Switch to the sandbox's own probe once it exists.
+ * Whether `run` can sandbox its child: the sandbox's own probe (bwrap on PATH, user namespaces not
+ * switched off), then one real bubblewrap start, since a kernel or container can still refuse the
+ * namespaces the probe thinks are there.
  */
 export async function sandboxCheck(env: NodeJS.ProcessEnv): Promise<Check> {
   const title = 'sandbox for `keygate run`';
   if (process.platform !== 'linux') return skip('sandbox', title, `no sandbox on ${process.platform} yet`);
-  const bwrap = which('bwrap', env.PATH ?? '');
-  if (!bwrap) return fail('sandbox', title, 'bubblewrap (bwrap) is not on PATH', 'install it (Debian/Ubuntu: `apt-get install bubblewrap`)');
+  const probe = probeSandbox(env);
+  if (!probe.ok) return fail('sandbox', title, probe.reason, probe.fix);
+  const { bwrap } = probe;
   const result = await new Promise<{ ok: boolean; stderr: string }>((resolve) => {
-    execFile(bwrap, ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-pid', '--die-with-parent', 'true'], { timeout: 5000 }, (err, _stdout, stderr) =>
-      resolve({ ok: !err, stderr: String(stderr).trim().split('\n')[0] ?? '' }),
+    execFile(
+      bwrap,
+      ['--ro-bind', '/', '/', '--dev', '/dev', '--unshare-pid', '--die-with-parent', 'true'],
+      { timeout: 5000 },
+      (err, _stdout, stderr) => resolve({ ok: !err, stderr: String(stderr).trim().split('\n')[0] ?? '' }),
     );
   });
-  if (!result.ok) return fail('sandbox', title, `${bwrap} cannot create a sandbox here${result.stderr ? ` (${result.stderr})` : ''}`, 'allow unprivileged user namespaces (e.g. `sysctl kernel.unprivileged_userns_clone=1`), or run with --no-sandbox');
+  if (!result.ok)
+    return fail(
+      'sandbox',
+      title,
+      `${bwrap} cannot create a sandbox here${result.stderr ? ` (${result.stderr})` : ''}`,
+      'allow unprivileged user namespaces (e.g. `sysctl kernel.unprivileged_userns_clone=1`), or run with --no-sandbox',
+    );
   return pass('sandbox', title, `${bwrap} works`);
-}
-
-function which(name: string, pathVar: string): string | undefined {
-  for (const dir of pathVar.split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
 }
 
 export function portCheck(port: number): Promise<Check> {
@@ -116,7 +137,14 @@ export function portCheck(port: number): Promise<Check> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', (err: NodeJS.ErrnoException) =>
-      resolve(fail('port', title, `127.0.0.1:${port} is in use (${err.code})`, `stop what listens there, or log in with --port <n> and register that redirect URI`)),
+      resolve(
+        fail(
+          'port',
+          title,
+          `127.0.0.1:${port} is in use (${err.code})`,
+          `stop what listens there, or log in with --port <n> and register that redirect URI`,
+        ),
+      ),
     );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(pass('port', title, `127.0.0.1:${port} is free`))));
   });

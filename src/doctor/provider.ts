@@ -26,7 +26,8 @@ export async function findClient(provider: ProviderDefinition, store: Store, env
   if (stored) return { credentials: stored, source: 'stored' };
   const prefix = envPrefix(provider.name);
   const id = env[`${prefix}_CLIENT_ID`]?.trim();
-  if (id) return { credentials: { client_id: id, client_secret: env[`${prefix}_CLIENT_SECRET`]?.trim() || undefined }, source: 'environment' };
+  if (id)
+    return { credentials: { client_id: id, client_secret: env[`${prefix}_CLIENT_SECRET`]?.trim() || undefined }, source: 'environment' };
   return undefined;
 }
 
@@ -34,7 +35,13 @@ export async function clientCheck(provider: ProviderDefinition, client: ClientSo
   const id = `${provider.name}.client`;
   const title = `${provider.display_name} client credentials`;
   const prefix = envPrefix(provider.name);
-  if (!client) return fail(id, title, 'none stored and none in the environment', `set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET from your app's OAuth2 page`);
+  if (!client)
+    return fail(
+      id,
+      title,
+      'none stored and none in the environment',
+      `set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET from your app's OAuth2 page`,
+    );
   try {
     const result = await checkClient(provider, client.credentials);
     const from = client.source === 'stored' ? 'stored' : `from ${prefix}_CLIENT_ID/_SECRET`;
@@ -61,7 +68,12 @@ export async function redirectCheck(provider: ProviderDefinition, client: Client
   const uri = redirectUri(port);
   const register = `register exactly ${uri} in your app's OAuth2 settings (scheme, host, port and path; no trailing slash)`;
   if (!client) return skip(id, title, `${uri} (no client id to check it with)`);
-  const url = authorizeUrl(provider, { clientId: client.credentials.client_id, redirectUri: uri, scopes: provider.oauth2.default_scopes, state: 'keygate-doctor' });
+  const url = authorizeUrl(provider, {
+    clientId: client.credentials.client_id,
+    redirectUri: uri,
+    scopes: provider.oauth2.default_scopes,
+    state: 'keygate-doctor',
+  });
   try {
     const response = await request(url, { signal: AbortSignal.timeout(15_000) });
     const body = await response.body.text();
@@ -69,9 +81,15 @@ export async function redirectCheck(provider: ProviderDefinition, client: Client
     if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string' && location.startsWith(uri)) {
       return pass(id, title, `${uri} is registered`);
     }
-    if (response.statusCode >= 400 && /redirect_uri/i.test(body)) return fail(id, title, `${provider.display_name} does not know ${uri}`, register);
+    if (response.statusCode >= 400 && /redirect_uri/i.test(body))
+      return fail(id, title, `${provider.display_name} does not know ${uri}`, register);
     if (response.statusCode >= 400 && /unknown application|client_id/i.test(body)) {
-      return fail(id, title, `${provider.display_name} does not know client id ${client.credentials.client_id}`, `set ${envPrefix(provider.name)}_CLIENT_ID to your app's client id`);
+      return fail(
+        id,
+        title,
+        `${provider.display_name} does not know client id ${client.credentials.client_id}`,
+        `set ${envPrefix(provider.name)}_CLIENT_ID to your app's client id`,
+      );
     }
     return skip(id, title, `${uri} (cannot be confirmed without signing in; ${register})`);
   } catch (err) {
@@ -95,7 +113,12 @@ export async function clockCheck(provider: ProviderDefinition, now: () => number
     const skew = date - (sent + received) / 2;
     const seconds = Math.round(skew / 1000);
     if (Math.abs(skew) > MAX_SKEW_MS) {
-      return fail(id, title, `this machine's clock is ${Math.abs(seconds)} s ${skew > 0 ? 'behind' : 'ahead of'} ${new URL(url).host}`, 'enable time synchronisation (e.g. `timedatectl set-ntp true`)');
+      return fail(
+        id,
+        title,
+        `this machine's clock is ${Math.abs(seconds)} s ${skew > 0 ? 'behind' : 'ahead of'} ${new URL(url).host}`,
+        'enable time synchronisation (e.g. `timedatectl set-ntp true`)',
+      );
     }
     return pass(id, title, `within ${Math.max(1, Math.abs(seconds))} s of ${new URL(url).host}`);
   } catch (err) {
@@ -117,12 +140,21 @@ export async function connectionChecks(provider: ProviderDefinition, store: Stor
     }
     try {
       const health = await checkHealth(store, provider, entry.connection);
-      if (health.healthy) checks.push(pass(id, title, `connected${health.account_name ? ` as ${health.account_name}` : ''}; ${health.detail}`));
+      if (health.healthy)
+        checks.push(pass(id, title, `connected${health.account_name ? ` as ${health.account_name}` : ''}; ${health.detail}`));
       else checks.push(fail(id, title, `${health.status}: ${health.detail}`, health.hint ?? 'see `keygate status`'));
     } catch (err) {
       checks.push(fail(id, title, (err as Error).message, (err as { hint?: string }).hint ?? networkHint(err)));
     }
   }
-  if (only && checks.length === 0) checks.push(fail(`${provider.name}/${only}.connection`, `connection ${provider.name}/${only}`, 'not connected', `run \`${loginCommand(provider.name, only)}\``));
+  if (only && checks.length === 0)
+    checks.push(
+      fail(
+        `${provider.name}/${only}.connection`,
+        `connection ${provider.name}/${only}`,
+        'not connected',
+        `run \`${loginCommand(provider.name, only)}\``,
+      ),
+    );
   return checks;
 }

@@ -33,7 +33,11 @@ async function setup(): Promise<{ home: string; port: number; env: NodeJS.Proces
   return { home, port, env: session.envFor(home) };
 }
 
-async function doctor(env: NodeJS.ProcessEnv, port: number, args: string[] = []): Promise<{ code: number | null; checks: Map<string, Check>; stdout: string }> {
+async function doctor(
+  env: NodeJS.ProcessEnv,
+  port: number,
+  args: string[] = [],
+): Promise<{ code: number | null; checks: Map<string, Check>; stdout: string }> {
   const r = await runCli(['doctor', '--port', String(port), '--json', ...args], { env });
   expect(r.stderr).toBe('');
   const checks = new Map<string, Check>((JSON.parse(r.stdout).checks as Check[]).map((c) => [c.id, c]));
@@ -47,7 +51,18 @@ describe('keygate doctor', () => {
     fs.copyFileSync(session.emulator.caPath, path.join(home, 'proxy', 'ca.pem'));
     const { code, checks } = await doctor(env, port);
     expect([...checks.values()].filter((c) => c.verdict !== 'pass')).toEqual([]);
-    expect([...checks.keys()]).toEqual(['home', 'key', 'ca.extra', 'ca.proxy', 'sandbox', 'port', 'discord.client', 'discord.redirect_uri', 'discord.clock', 'discord/default.connection']);
+    expect([...checks.keys()]).toEqual([
+      'home',
+      'key',
+      'ca.extra',
+      'ca.proxy',
+      'sandbox',
+      'port',
+      'discord.client',
+      'discord.redirect_uri',
+      'discord.clock',
+      'discord/default.connection',
+    ]);
     expect(code).toBe(0);
     expect(checks.get('discord.redirect_uri')!.detail).toBe(`http://127.0.0.1:${port}/auth/callback/oauth is registered`);
     const human = await runCli(['doctor', '--port', String(port)], { env });
@@ -71,10 +86,16 @@ describe('keygate doctor', () => {
     fs.chmodSync(keyFile, 0o644);
     const { code, checks } = await doctor(env, port);
     expect(code).toBe(1);
-    expect(checks.get('key')).toMatchObject({ verdict: 'fail', detail: `${keyFile} is readable or writable by others (mode 0644)`, fix: `run \`chmod 600 ${keyFile}\`` });
+    expect(checks.get('key')).toMatchObject({
+      verdict: 'fail',
+      detail: `${keyFile} is readable or writable by others (mode 0644)`,
+      fix: `run \`chmod 600 ${keyFile}\``,
+    });
     const status = await runCli(['status'], { env });
     expect(status.code).toBe(1);
-    expect(status.stderr).toBe(`keygate: master key file ${keyFile} is readable or writable by others (mode 0644); keygate refuses it, as ssh does — run \`chmod 600 ${keyFile}\`\n`);
+    expect(status.stderr).toBe(
+      `keygate: master key file ${keyFile} is readable or writable by others (mode 0644); keygate refuses it, as ssh does — run \`chmod 600 ${keyFile}\`\n`,
+    );
     execFileSync('sh', ['-c', `chmod 600 ${keyFile}`]);
     expect((await runCli(['status'], { env })).code).toBe(0);
     expect((await doctor(env, port)).checks.get('key')!.verdict).toBe('pass');
@@ -109,7 +130,11 @@ describe('keygate doctor', () => {
   it('sandbox: no bwrap on PATH fails with how to install it', async () => {
     const { port, env } = await setup();
     const { checks } = await doctor({ ...env, PATH: '/nonexistent' }, port);
-    expect(checks.get('sandbox')).toMatchObject({ verdict: 'fail', detail: 'bubblewrap (bwrap) is not on PATH', fix: expect.stringContaining('apt-get install bubblewrap') });
+    expect(checks.get('sandbox')).toMatchObject({
+      verdict: 'fail',
+      detail: 'bubblewrap (bwrap) is not installed',
+      fix: expect.stringContaining('apt-get install bubblewrap'),
+    });
   });
 
   it('port: a callback port in use fails', async () => {
@@ -162,7 +187,10 @@ describe('keygate doctor', () => {
       const env = session.envFor(home, { KEYGATE_CONNECT_TO: skewed.connectTo, NODE_EXTRA_CA_CERTS: skewed.caPath });
       const { code, checks } = await doctor(env, await freePort(), ['discord']);
       expect(code).toBe(1);
-      expect(checks.get('discord.clock')).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/^this machine's clock is (59\d|60\d) s behind discord\.com$/) });
+      expect(checks.get('discord.clock')).toMatchObject({
+        verdict: 'fail',
+        detail: expect.stringMatching(/^this machine's clock is (59\d|60\d) s behind discord\.com$/),
+      });
       expect(checks.get('discord.client')!.verdict).toBe('pass');
     } finally {
       await skewed.stop();
@@ -175,9 +203,17 @@ describe('keygate doctor', () => {
     session.emulator.controls.revokeAll();
     const { code, checks } = await doctor(env, port, ['discord', '--connection', 'work']);
     expect(code).toBe(1);
-    expect(checks.get('discord/work.connection')).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/^revoked: /), fix: 'run `keygate login discord --connection work`' });
+    expect(checks.get('discord/work.connection')).toMatchObject({
+      verdict: 'fail',
+      detail: expect.stringMatching(/^revoked: /),
+      fix: 'run `keygate login discord --connection work`',
+    });
     expect(checks.has('discord/default.connection')).toBe(false);
     const missing = await doctor(env, port, ['discord', '--connection', 'nope']);
-    expect(missing.checks.get('discord/nope.connection')).toMatchObject({ verdict: 'fail', detail: 'not connected', fix: 'run `keygate login discord --connection nope`' });
+    expect(missing.checks.get('discord/nope.connection')).toMatchObject({
+      verdict: 'fail',
+      detail: 'not connected',
+      fix: 'run `keygate login discord --connection nope`',
+    });
   });
 });

@@ -6,17 +6,21 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/*.d.ts'] },
+  // The consumer fixture imports the packed package by name; test/package/library.test.ts compiles it.
+  { ignores: ['dist/', '**/dist/', 'node_modules/', 'coverage/', '**/*.d.ts', 'test/package/consumer/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       globals: globals.node,
-      parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ['./tsconfig.test.json', './examples/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // `_`-prefixed names are deliberately unused (destructuring a field away, a required parameter).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Functions that implement a Promise-returning contract (Vault, TokenAccess, command mains)
       // stay `async` without an await: a throw inside then becomes a rejection, as callers expect.
       '@typescript-eslint/require-await': 'off',

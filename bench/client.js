@@ -24,15 +24,25 @@ function dispatcher(target, connections) {
   if (target === 'direct') {
     // To the emulator's port, TLS verified for discord.com against its CA: what discord.com would be.
     const connect = buildConnector({ ca: emulatorCa });
-    return new Agent({ connections, connect: (opts, cb) => connect({ ...opts, hostname: '127.0.0.1', port: config.emulatorPort, servername: 'discord.com' }, cb) });
+    return new Agent({
+      connections,
+      connect: (opts, cb) => connect({ ...opts, hostname: '127.0.0.1', port: config.emulatorPort, servername: 'discord.com' }, cb),
+    });
   }
   if (target === 'keygate') return new ProxyAgent({ uri: process.env.HTTPS_PROXY, connections });
   if (target === 'tunnel') return new ProxyAgent({ uri: process.env.HTTPS_PROXY, connections, requestTls: { ca: emulatorCa } });
-  if (target === 'floor') return new ProxyAgent({ uri: config.floor.url, connections, requestTls: { ca: fs.readFileSync(config.floor.caPath, 'utf8') } });
+  if (target === 'floor')
+    return new ProxyAgent({ uri: config.floor.url, connections, requestTls: { ca: fs.readFileSync(config.floor.caPath, 'utf8') } });
   return new ProxyAgent({ uri: config.mitm.url, connections, requestTls: { ca: fs.readFileSync(config.mitm.caPath, 'utf8') } });
 }
 
-const authorization = { direct: `Bearer ${realToken}`, keygate: `Bearer ${placeholder}`, tunnel: `Bearer ${realToken}`, floor: `Bearer ${placeholder}`, mitmproxy: `Bearer ${placeholder}` };
+const authorization = {
+  direct: `Bearer ${realToken}`,
+  keygate: `Bearer ${placeholder}`,
+  tunnel: `Bearer ${realToken}`,
+  floor: `Bearer ${placeholder}`,
+  mitmproxy: `Bearer ${placeholder}`,
+};
 // localhost is not a provider host: keygate tunnels it blind, to the emulator (its certificate names localhost too).
 const urls = { tunnel: `https://localhost:${config.emulatorPort}/api/v10/users/@me` };
 
@@ -96,9 +106,12 @@ async function throughput() {
     for (let round = 0; round < scenario.rounds; round++) {
       // Alternate the order, so a drift in machine speed does not favour one target.
       const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) rounds[target].push(await trial(target, agents[target], count(target), scenario.concurrency, scenario.fresh));
+      for (const target of order)
+        rounds[target].push(await trial(target, agents[target], count(target), scenario.concurrency, scenario.fresh));
     }
-    process.stderr.write(`  ${scenario.name}: ${targets.map((t) => `${t} ${Math.round(rounds[t][0].rps)}`).join(', ')} req/s (first round)\n`);
+    process.stderr.write(
+      `  ${scenario.name}: ${targets.map((t) => `${t} ${Math.round(rounds[t][0].rps)}`).join(', ')} req/s (first round)\n`,
+    );
     if (scenario.concurrency === 32 && !scenario.fresh) out.memory.after32 = parentMemory();
     out.scenarios.push({ ...scenario, rounds });
     await Promise.all(Object.values(agents).map((agent) => agent.close()));

@@ -24,10 +24,13 @@ const context = tls.createSecureContext({ cert: leaf.certPem, key: leaf.keyPem }
 // Requests inside the tunnels: the header set, then straight to the emulator (standing in for discord.com).
 const inner = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
   const headers = { ...req.headers, authorization };
-  const out = https.request({ host: '127.0.0.1', port: Number(emulatorPort), method: req.method, path: req.url, headers, agent: upstream }, (answer) => {
-    res.writeHead(answer.statusCode, answer.headers);
-    answer.pipe(res);
-  });
+  const out = https.request(
+    { host: '127.0.0.1', port: Number(emulatorPort), method: req.method, path: req.url, headers, agent: upstream },
+    (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    },
+  );
   out.on('error', () => res.destroy());
   req.pipe(out);
 });

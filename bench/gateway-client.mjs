@@ -15,11 +15,14 @@ const token = direct ? directToken : process.env.DISCORD_BOT_TOKEN;
 function once() {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const options = direct ? { createConnection: () => tls.connect({ host: '127.0.0.1', port: Number(port), servername: 'gateway.discord.gg', ca }) } : {};
+    const options = direct
+      ? { createConnection: () => tls.connect({ host: '127.0.0.1', port: Number(port), servername: 'gateway.discord.gg', ca }) }
+      : {};
     const ws = new WebSocket('wss://gateway.discord.gg/?v=10&encoding=json', options);
     ws.on('message', (data) => {
       const payload = JSON.parse(data.toString());
-      if (payload.op === 10) ws.send(JSON.stringify({ op: 2, d: { token, intents: 1, properties: { os: 'linux', browser: 'bench', device: 'bench' } } }));
+      if (payload.op === 10)
+        ws.send(JSON.stringify({ op: 2, d: { token, intents: 1, properties: { os: 'linux', browser: 'bench', device: 'bench' } } }));
       if (payload.t === 'READY') {
         resolve(performance.now() - started);
         ws.close(1000);
@@ -33,4 +36,6 @@ function once() {
 const times = [];
 for (let i = 0; i < Number(n); i++) times.push(await once());
 times.sort((a, b) => a - b);
-console.log(JSON.stringify({ mode, runs: times.length, median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], max_ms: times.at(-1) }));
+console.log(
+  JSON.stringify({ mode, runs: times.length, median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], max_ms: times.at(-1) }),
+);

@@ -34,13 +34,25 @@ try {
     status: 'connected',
     created_at: new Date().toISOString(),
   });
-  const env = { PATH: process.env.PATH, HOME: home, KEYGATE_HOME: home, KEYGATE_KEY_BACKEND: 'keyfile', KEYGATE_CONNECT_TO: emulator.connectToAll, NODE_EXTRA_CA_CERTS: emulator.caPath };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    KEYGATE_HOME: home,
+    KEYGATE_KEY_BACKEND: 'keyfile',
+    KEYGATE_CONNECT_TO: emulator.connectToAll,
+    NODE_EXTRA_CA_CERTS: emulator.caPath,
+  };
   const direct = [];
   const relayed = [];
   // Alternate the two, so a noisy moment of the machine hurts both alike.
   for (let round = 0; round < ROUNDS; round++) {
     direct.push(await measure([process.execPath, client, 'direct', String(emulator.port), emulator.caPath, token, String(N)], env));
-    relayed.push(await measure([process.execPath, path.join(root, 'bin', 'keygate.js'), 'run', '--', process.execPath, client, 'proxied', String(N)], env));
+    relayed.push(
+      await measure(
+        [process.execPath, path.join(root, 'bin', 'keygate.js'), 'run', '--', process.execPath, client, 'proxied', String(N)],
+        env,
+      ),
+    );
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const result = {
@@ -50,8 +62,14 @@ try {
     relayed_ready_ms: round2(median(relayed.map((r) => r.median_ms))),
   };
   result.added_ms = round2(result.relayed_ready_ms - result.direct_ready_ms);
-  console.log(`gateway READY (new WebSocket → READY, median of ${N} × ${ROUNDS}): direct ${result.direct_ready_ms} ms, through keygate's relay ${result.relayed_ready_ms} ms (+${result.added_ms} ms)`);
-  if (!quick) fs.writeFileSync(path.join(root, 'bench', 'gateway-results.json'), `${JSON.stringify({ ...result, node: process.version, cpus: os.cpus().length, at: new Date().toISOString() }, null, 2)}\n`);
+  console.log(
+    `gateway READY (new WebSocket → READY, median of ${N} × ${ROUNDS}): direct ${result.direct_ready_ms} ms, through keygate's relay ${result.relayed_ready_ms} ms (+${result.added_ms} ms)`,
+  );
+  if (!quick)
+    fs.writeFileSync(
+      path.join(root, 'bench', 'gateway-results.json'),
+      `${JSON.stringify({ ...result, node: process.version, cpus: os.cpus().length, at: new Date().toISOString() }, null, 2)}\n`,
+    );
 } finally {
   await emulator.stop();
   fs.rmSync(home, { recursive: true, force: true });

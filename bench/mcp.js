@@ -30,9 +30,20 @@ try {
 }
 
 async function main() {
-  emulatorProcess = spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(home, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const emulator = JSON.parse(await new Promise((resolve) => emulatorProcess.stdout.once('data', (d) => resolve(String(d).split('\n')[0]))));
-  const env = { PATH: process.env.PATH, HOME: home, KEYGATE_HOME: home, KEYGATE_KEY_BACKEND: 'keyfile', KEYGATE_CONNECT_TO: emulator.connectTo, NODE_EXTRA_CA_CERTS: emulator.caPath };
+  emulatorProcess = spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(home, 'emulator')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const emulator = JSON.parse(
+    await new Promise((resolve) => emulatorProcess.stdout.once('data', (d) => resolve(String(d).split('\n')[0]))),
+  );
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    KEYGATE_HOME: home,
+    KEYGATE_KEY_BACKEND: 'keyfile',
+    KEYGATE_CONNECT_TO: emulator.connectTo,
+    NODE_EXTRA_CA_CERTS: emulator.caPath,
+  };
   const { openVault } = await import('../dist/vault/index.js');
   const { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } = await import('../dist/emulator/index.js');
   const vault = await openVault({ home, env, stderr: () => undefined });
@@ -41,7 +52,13 @@ async function main() {
   await vault.write({
     provider: 'discord',
     connection: 'default',
-    tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
+    tokens: {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: tokens.scope.split(' '),
+    },
     account: { id: '80351110224678912', name: 'alice' },
     status: 'connected',
     created_at: new Date().toISOString(),
@@ -70,7 +87,19 @@ async function main() {
   const agent = new https.Agent({ keepAlive: true, ca: fs.readFileSync(emulator.caPath) });
   const direct = () =>
     new Promise((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port: emulator.port, servername: 'discord.com', path: '/api/v10/users/@me', headers: { host: 'discord.com', authorization: `Bearer ${tokens.access_token}` }, agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port: emulator.port,
+            servername: 'discord.com',
+            path: '/api/v10/users/@me',
+            headers: { host: 'discord.com', authorization: `Bearer ${tokens.access_token}` },
+            agent,
+          },
+          (res) => res.resume().on('end', resolve),
+        )
+        .on('error', reject);
     });
   const directSeq = await rate(CALLS, 1, direct);
   agent.destroy();
@@ -83,8 +112,12 @@ async function main() {
   fs.writeFileSync(path.join(root, 'bench', 'results.mcp.json'), `${JSON.stringify(results, null, 2)}\n`);
   const f = (n) => n.toFixed(1);
   console.log('\nkeygate mcp (stdio, SDK client), discord_get_my_user against the emulator');
-  console.log(`start-up to first tools/list answer   ${f(results.startup.mcp_first_tools_list_ms)} ms   (node -e 0: ${f(results.startup.node_ms)} ms, ${results.startup.ratio.toFixed(2)}×)`);
-  console.log(`calls/s, one at a time                ${f(sequential)}   (direct HTTPS from this process: ${f(directSeq)}; ${(sequential / directSeq).toFixed(2)} of direct)`);
+  console.log(
+    `start-up to first tools/list answer   ${f(results.startup.mcp_first_tools_list_ms)} ms   (node -e 0: ${f(results.startup.node_ms)} ms, ${results.startup.ratio.toFixed(2)}×)`,
+  );
+  console.log(
+    `calls/s, one at a time                ${f(sequential)}   (direct HTTPS from this process: ${f(directSeq)}; ${(sequential / directSeq).toFixed(2)} of direct)`,
+  );
   console.log(`calls/s, 8 in flight                  ${f(parallel)}`);
 }
 

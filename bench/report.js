@@ -45,9 +45,11 @@ export function printReport(results, print) {
 
   print('');
   print('Throughput: GET /api/v10/users/@me over HTTPS, undici client in its own process; medians of rounds');
-  print('(tunnel: keygate\'s blind tunnel to the same server, nothing intercepted: what one extra hop costs;');
-  print(' floor: bench/floor-relay.js, the smallest TLS-terminating relay that sets the header, on Node\'s HTTP)');
-  print(`${pad('scenario', 36)}${pad('path', 11)}${'req/s'.padStart(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'vs direct'.padStart(11)}${'added µs'.padStart(10)}${'proxy CPU/req'.padStart(15)}`);
+  print("(tunnel: keygate's blind tunnel to the same server, nothing intercepted: what one extra hop costs;");
+  print(" floor: bench/floor-relay.js, the smallest TLS-terminating relay that sets the header, on Node's HTTP)");
+  print(
+    `${pad('scenario', 36)}${pad('path', 11)}${'req/s'.padStart(7)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'vs direct'.padStart(11)}${'added µs'.padStart(10)}${'proxy CPU/req'.padStart(15)}`,
+  );
   const versus = [];
   const floors = [];
   for (const scenario of results.throughput) {
@@ -57,7 +59,9 @@ export function printReport(results, print) {
       const label = first ? `${scenario.name} (${scenario.rounds.direct.length}×${scenario.requests})` : '';
       first = false;
       const cpu = s.cpuUsPerRequest === undefined ? '' : `${s.cpuUsPerRequest.toFixed(0)} µs`;
-      print(`${pad(label, 36)}${pad(target, 11)}${num(s.rps, 7)}${num(s.p50, 9, 2)}${num(s.p99, 9, 2)}${(target === 'direct' ? '' : s.vsDirect.toFixed(2)).padStart(11)}${(target === 'direct' ? '' : s.addedUs.toFixed(0)).padStart(10)}${cpu.padStart(15)}`);
+      print(
+        `${pad(label, 36)}${pad(target, 11)}${num(s.rps, 7)}${num(s.p50, 9, 2)}${num(s.p99, 9, 2)}${(target === 'direct' ? '' : s.vsDirect.toFixed(2)).padStart(11)}${(target === 'direct' ? '' : s.addedUs.toFixed(0)).padStart(10)}${cpu.padStart(15)}`,
+      );
     }
     const ratio = versusFloor(scenario);
     if (ratio !== undefined) floors.push(`${scenario.name} ${ratio.toFixed(2)}`);
@@ -72,9 +76,10 @@ export function printReport(results, print) {
   const bare = results.startup.find((c) => c.name === 'true').median;
   print(`${pad('command', 38)}${'ms'.padStart(8)}${'vs node -e 0'.padStart(14)}`);
   for (const c of results.startup) {
-    const extra = c.name.startsWith('keygate run') || c.name.startsWith('bwrap') ? `   adds ${(c.median - bare).toFixed(0)} ms to \`true\`` : '';
+    const extra =
+      c.name.startsWith('keygate run') || c.name.startsWith('bwrap') ? `   adds ${(c.median - bare).toFixed(0)} ms to \`true\`` : '';
     // A row may name its own baseline: `node -e 0` run with the same environment.
-    const base = c.baseline ? results.startup.find((b) => b.name === c.baseline)?.median ?? node : node;
+    const base = c.baseline ? (results.startup.find((b) => b.name === c.baseline)?.median ?? node) : node;
     const note = c.baseline ? `   (÷ ${c.baseline})` : '';
     print(`${pad(c.name, 38)}${num(c.median, 8, 1)}${(c.name === 'true' ? '' : (c.median / base).toFixed(2)).padStart(14)}${extra}${note}`);
   }
@@ -85,7 +90,9 @@ export function printReport(results, print) {
   if (sandboxed && open) {
     const paired = median(sandboxed.runs.map((ms, i) => ms - open.runs[i]));
     const bwrap = results.startup.find((c) => c.name.startsWith('bwrap'));
-    print(`the sandbox adds ${paired.toFixed(1)} ms to \`keygate run -- true\` (median of paired CLI runs)${bwrap ? `; bwrap alone adds ${(bwrap.median - bare).toFixed(1)} ms to \`true\`` : ''}`);
+    print(
+      `the sandbox adds ${paired.toFixed(1)} ms to \`keygate run -- true\` (median of paired CLI runs)${bwrap ? `; bwrap alone adds ${(bwrap.median - bare).toFixed(1)} ms to \`true\`` : ''}`,
+    );
   }
   const spawn = results.sandbox;
   if (spawn) {
@@ -98,12 +105,26 @@ export function printReport(results, print) {
   const runs = results.refresh.map((r) => {
     const before = median(r.before.map((b) => b.p50));
     const bursts = [...r.before, r.at, ...r.after];
-    return { refreshes: r.refreshes, invalidGrants: r.invalidGrants, before, at: r.at, extra: r.at.p50 - before, ok: bursts.reduce((n, b) => n + b.ok, 0), total: bursts.reduce((n, b) => n + b.n, 0) };
+    return {
+      refreshes: r.refreshes,
+      invalidGrants: r.invalidGrants,
+      before,
+      at: r.at,
+      extra: r.at.p50 - before,
+      ok: bursts.reduce((n, b) => n + b.ok, 0),
+      total: bursts.reduce((n, b) => n + b.n, 0),
+    };
   });
   print('');
-  print(`Refresh under load: bursts of ${results.refresh[0].at.n} concurrent requests, one of them as the token goes stale; ${runs.length} runs`);
-  print(`refreshes made: ${runs.map((r) => r.refreshes).join(', ')} (one per run expected), invalid_grant: ${runs.reduce((n, r) => n + r.invalidGrants, 0)}, responses: ${runs.reduce((n, r) => n + r.ok, 0)}/${runs.reduce((n, r) => n + r.total, 0)} × 200`);
-  print(`burst p50 before the refresh ${median(runs.map((r) => r.before)).toFixed(1)} ms, at it ${median(runs.map((r) => r.at.p50)).toFixed(1)} ms: +${median(runs.map((r) => r.extra)).toFixed(1)} ms for the waiting requests (median; runs: ${runs.map((r) => `+${r.extra.toFixed(0)}`).join(', ')} ms)`);
+  print(
+    `Refresh under load: bursts of ${results.refresh[0].at.n} concurrent requests, one of them as the token goes stale; ${runs.length} runs`,
+  );
+  print(
+    `refreshes made: ${runs.map((r) => r.refreshes).join(', ')} (one per run expected), invalid_grant: ${runs.reduce((n, r) => n + r.invalidGrants, 0)}, responses: ${runs.reduce((n, r) => n + r.ok, 0)}/${runs.reduce((n, r) => n + r.total, 0)} × 200`,
+  );
+  print(
+    `burst p50 before the refresh ${median(runs.map((r) => r.before)).toFixed(1)} ms, at it ${median(runs.map((r) => r.at.p50)).toFixed(1)} ms: +${median(runs.map((r) => r.extra)).toFixed(1)} ms for the waiting requests (median; runs: ${runs.map((r) => `+${r.extra.toFixed(0)}`).join(', ')} ms)`,
+  );
 
   const mem = results.memory;
   const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;

@@ -56,7 +56,11 @@ try {
 }
 
 async function main() {
-  const emulatorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(work, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const emulatorProcess = track(
+    spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(work, 'emulator')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   const emulator = JSON.parse(await firstLine(emulatorProcess.stdout));
   const admin = adminClient(emulator);
   const env = {
@@ -77,7 +81,13 @@ async function main() {
     await vault.write({
       provider: 'discord',
       connection: 'default',
-      tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(expiresAt).toISOString(), scopes: tokens.scope.split(' ') },
+      tokens: {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        token_type: 'Bearer',
+        expires_at: new Date(expiresAt).toISOString(),
+        scopes: tokens.scope.split(' '),
+      },
       account: { id: '80351110224678912', name: 'alice' },
       status: 'connected',
       created_at: new Date(createdAt).toISOString(),
@@ -88,7 +98,11 @@ async function main() {
   const tokenFile = path.join(work, 'bench-token');
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
 
-  const floorProcess = track(spawn(process.execPath, [path.join(root, 'bench', 'floor-relay.js'), work, String(emulator.port), emulator.caPath, tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const floorProcess = track(
+    spawn(process.execPath, [path.join(root, 'bench', 'floor-relay.js'), work, String(emulator.port), emulator.caPath, tokenFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   const floor = JSON.parse(await firstLine(floorProcess.stdout));
   const mitm = await startMitmproxy(emulator, token);
   const results = {
@@ -102,7 +116,14 @@ async function main() {
   };
 
   log('throughput (direct, keygate run, floor relay' + (mitm ? ', mitmproxy' : '') + ')');
-  const config = { tokenFile, emulatorCaPath: emulator.caPath, emulatorPort: emulator.port, scenarios: SCENARIOS, floor, mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 } };
+  const config = {
+    tokenFile,
+    emulatorCaPath: emulator.caPath,
+    emulatorPort: emulator.port,
+    scenarios: SCENARIOS,
+    floor,
+    mitm: mitm && { url: mitm.url, caPath: mitm.caPath, pid: mitm.pid, share: 0.25 },
+  };
   const throughput = await runClient(env, 'throughput', config);
   results.throughput = throughput.scenarios;
   results.memory = { keygate: throughput.memory, mitmproxy: mitm ? processMemory(mitm.pid) : undefined };
@@ -125,7 +146,11 @@ async function main() {
     const before = await admin('GET', '/__emulator/counters');
     const refresh = await runClient(env, 'refresh', { ...config, refresh: { connections: 32, staleAt } });
     const after = await admin('GET', '/__emulator/counters');
-    results.refresh.push({ ...refresh, refreshes: after.refreshes - before.refreshes, invalidGrants: after.invalidGrants - before.invalidGrants });
+    results.refresh.push({
+      ...refresh,
+      refreshes: after.refreshes - before.refreshes,
+      invalidGrants: after.invalidGrants - before.invalidGrants,
+    });
   }
 
   results.seconds = (performance.now() - began) / 1000;
@@ -139,10 +164,18 @@ async function runClient(env, mode, config) {
   const file = path.join(work, `bench-${mode}.json`);
   fs.writeFileSync(file, JSON.stringify(config));
   // KEYGATE_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the keygate process (the proxy), for `node --cpu-prof` tooling.
-  const profile = process.env.KEYGATE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.KEYGATE_BENCH_CPU_PROF)}`] : [];
+  const profile = process.env.KEYGATE_BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.KEYGATE_BENCH_CPU_PROF)}`]
+    : [];
   // --no-sandbox: the client charges each proxy (keygate, the floor relay, mitmdump) its CPU through
   // /proc/<pid>, which the sandbox's PID namespace hides; the proxy path is the same either way.
-  const child = track(spawn(process.execPath, [...profile, bin, 'run', '--no-sandbox', '--', process.execPath, path.join(root, 'bench', 'client.js'), mode, file], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
+  const child = track(
+    spawn(
+      process.execPath,
+      [...profile, bin, 'run', '--no-sandbox', '--', process.execPath, path.join(root, 'bench', 'client.js'), mode, file],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] },
+    ),
+  );
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise((resolve) => child.on('exit', resolve));
@@ -161,11 +194,16 @@ function startup(env, emulatorEnv) {
     { name: 'keygate run --no-sandbox -- true', argv: [node, bin, 'run', '--no-sandbox', '--', 'true'] },
     // A whole tool call, as an agent's shell makes it: start-up, vault, one HTTPS request, JSON out.
     { name: 'node -e 0 (emulator env)', argv: [node, '-e', '0'], env: emulatorEnv },
-    { name: 'keygate call discord get_my_user', argv: [node, bin, 'call', 'discord', 'get_my_user'], env: emulatorEnv, baseline: 'node -e 0 (emulator env)' },
+    {
+      name: 'keygate call discord get_my_user',
+      argv: [node, bin, 'call', 'discord', 'get_my_user'],
+      env: emulatorEnv,
+      baseline: 'node -e 0 (emulator env)',
+    },
   ];
   // The sandbox on its own: the same bwrap command line keygate builds, around `true`.
   const bwrap = sandboxCommand(env);
-  if (bwrap) commands.push({ name: 'bwrap (keygate\'s flags) -- true', argv: bwrap });
+  if (bwrap) commands.push({ name: "bwrap (keygate's flags) -- true", argv: bwrap });
   const times = commands.map(() => []);
   for (let run = -1; run < STARTUP_RUNS; run++) {
     commands.forEach((command, i) => {
@@ -206,7 +244,12 @@ async function sandboxSpawn(env) {
       runs.direct.push(b);
     }
   }
-  return { ...runs, sandboxedMedian: median(runs.sandboxed), directMedian: median(runs.direct), pairedMedian: median(runs.sandboxed.map((ms, i) => ms - runs.direct[i])) };
+  return {
+    ...runs,
+    sandboxedMedian: median(runs.sandboxed),
+    directMedian: median(runs.direct),
+    pairedMedian: median(runs.sandboxed.map((ms, i) => ms - runs.direct[i])),
+  };
 }
 
 /** argv of keygate's own bwrap command around /usr/bin/true, or undefined when bwrap is unusable. */
@@ -226,22 +269,36 @@ async function startMitmproxy(emulator, token) {
   const confdir = path.join(work, 'mitmproxy');
   const args = [
     '-q',
-    '--listen-host', '127.0.0.1',
-    '--listen-port', String(port),
-    '--set', `confdir=${confdir}`,
-    '-s', path.join(root, 'bench', 'mitm-addon.py'),
+    '--listen-host',
+    '127.0.0.1',
+    '--listen-port',
+    String(port),
+    '--set',
+    `confdir=${confdir}`,
+    '-s',
+    path.join(root, 'bench', 'mitm-addon.py'),
     // Upstream TLS verified, against the emulator's CA (mitmproxy's default is to verify).
-    '--set', `ssl_verify_upstream_trusted_ca=${emulator.caPath}`,
+    '--set',
+    `ssl_verify_upstream_trusted_ca=${emulator.caPath}`,
     // What keygate does, the mitmproxy way: set Authorization on every request.
-    '--modify-headers', `/~q/Authorization/Bearer ${token}`,
+    '--modify-headers',
+    `/~q/Authorization/Bearer ${token}`,
   ];
-  const child = track(spawn(mitmdump, args, { env: { ...process.env, KEYGATE_BENCH_EMULATOR_PORT: String(emulator.port) }, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const child = track(
+    spawn(mitmdump, args, {
+      env: { ...process.env, KEYGATE_BENCH_EMULATOR_PORT: String(emulator.port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const caPath = path.join(confdir, 'mitmproxy-ca-cert.pem');
   for (let waited = 0; !(fs.existsSync(caPath) && (await listening(port))); waited += 100) {
     if (waited > 20_000 || child.exitCode !== null) throw new Error('mitmdump did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const version = execFileSync(mitmdump, ['--version'], { encoding: 'utf8' }).split('\n')[0].replace(/^Mitmproxy:\s*/i, 'mitmproxy ').trim();
+  const version = execFileSync(mitmdump, ['--version'], { encoding: 'utf8' })
+    .split('\n')[0]
+    .replace(/^Mitmproxy:\s*/i, 'mitmproxy ')
+    .trim();
   return { url: `http://127.0.0.1:${port}`, caPath, pid: child.pid, version };
 }
 
@@ -252,7 +309,9 @@ function adminClient(emulator) {
       const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c) => (text += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`)),
+        );
       });
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));

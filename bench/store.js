@@ -33,12 +33,19 @@ async function main() {
   const server = await startPostgres(work);
   const children = [];
   try {
-    const emulatorProcess = spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(work, 'emulator')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const emulatorProcess = spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(work, 'emulator')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(emulatorProcess);
     const emulator = JSON.parse(await firstLine(emulatorProcess.stdout));
     const measurer = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: emulator.caPath, KEYGATE_CONNECT_TO: emulator.connectTo, KEYGATE_BENCH_STORE: JSON.stringify({ url: server.url, work, emulator }) },
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: emulator.caPath,
+        KEYGATE_CONNECT_TO: emulator.connectTo,
+        KEYGATE_BENCH_STORE: JSON.stringify({ url: server.url, work, emulator }),
+      },
     });
     children.push(measurer);
     const results = JSON.parse(await firstLine(measurer.stdout));
@@ -59,19 +66,33 @@ async function measure({ url, work, emulator }) {
   const { getProvider } = await import('../dist/provider/index.js');
   const admin = adminClient(emulator);
   const provider = await getProvider('discord');
-  const results = { date: new Date().toISOString(), quick, machine: { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg()[0] }, stores: {} };
+  const results = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg()[0] },
+    stores: {},
+  };
   const kinds = ['files', 'postgres'];
   const setups = {};
   for (const kind of kinds) {
     const home = fs.mkdtempSync(path.join(work, `${kind}-`));
-    const options = kind === 'files' ? { home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null } : { home, store: url, env: { KEYGATE_PASSPHRASE: 'bench' } };
+    const options =
+      kind === 'files'
+        ? { home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null }
+        : { home, store: url, env: { KEYGATE_PASSPHRASE: 'bench' } };
     const store = await openStore(options);
     await store.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
     const tokens = await admin('POST', '/__emulator/tokens', {});
     await store.write({
       provider: 'discord',
       connection: 'default',
-      tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
+      tokens: {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        token_type: 'Bearer',
+        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+        scopes: tokens.scope.split(' '),
+      },
       account: { id: '1', name: 'bench' },
       status: 'connected',
       created_at: new Date().toISOString(),
@@ -93,10 +114,14 @@ async function measure({ url, work, emulator }) {
         // As after a 401 for the token the store holds: a real refresh at the emulator, inside update().
         const current = await store.read('discord', 'default');
         const after = await refreshConnection(store, provider, 'default', { staleToken: current.tokens.access_token });
-        if (after.status !== 'connected' || after.tokens.access_token === current.tokens.access_token) throw new Error(`refresh did not happen: ${after.status_reason}`);
+        if (after.status !== 'connected' || after.tokens.access_token === current.tokens.access_token)
+          throw new Error(`refresh did not happen: ${after.status_reason}`);
       },
     ],
-    contended: [CONTENDED_ROUNDS, ({ others }) => Promise.all(others.map((s) => s.update('discord', 'default', (c) => ({ ...c, status_reason: String(n++) }))))],
+    contended: [
+      CONTENDED_ROUNDS,
+      ({ others }) => Promise.all(others.map((s) => s.update('discord', 'default', (c) => ({ ...c, status_reason: String(n++) })))),
+    ],
   };
   // The machine's load drifts (other work shares it), so the two stores take turns in short rounds
   // instead of one running after the other: the ratio compares like with like.
@@ -125,7 +150,9 @@ function adminClient(emulator) {
       const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c) => (text += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`)),
+        );
       });
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));
@@ -146,7 +173,11 @@ function firstLine(stream) {
 
 function summarize(samples) {
   samples.sort((a, b) => a - b);
-  return { n: samples.length, p50_ms: round(median(samples)), p99_ms: round(samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]) };
+  return {
+    n: samples.length,
+    p50_ms: round(median(samples)),
+    p99_ms: round(samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]),
+  };
 }
 
 function round(ms) {
@@ -162,22 +193,33 @@ function print(results) {
     ['refresh at the emulator (refreshConnection)', 'refresh'],
     ['8 updates of one connection at once', 'contended'],
   ];
-  console.log(`\nkeygate store bench, ${results.date}${results.quick ? ' (--quick)' : ''}; ${results.machine.nproc} CPUs (${results.machine.cpu}), load average ${results.machine.loadavg.toFixed(1)}, node ${results.machine.node}, ${results.machine.postgres}`);
+  console.log(
+    `\nkeygate store bench, ${results.date}${results.quick ? ' (--quick)' : ''}; ${results.machine.nproc} CPUs (${results.machine.cpu}), load average ${results.machine.loadavg.toFixed(1)}, node ${results.machine.node}, ${results.machine.postgres}`,
+  );
   console.log('p50 (p99) in ms; ratio = postgres p50 / files p50\n');
   console.log(`${'operation'.padEnd(46)}${'files'.padStart(18)}${'postgres'.padStart(18)}${'ratio'.padStart(8)}`);
   for (const [label, key] of rows) {
     const f = files[key];
     const p = postgres[key];
-    console.log(`${label.padEnd(46)}${`${f.p50_ms.toFixed(2)} (${f.p99_ms.toFixed(1)})`.padStart(18)}${`${p.p50_ms.toFixed(2)} (${p.p99_ms.toFixed(1)})`.padStart(18)}${`${(p.p50_ms / f.p50_ms).toFixed(2)}x`.padStart(8)}`);
+    console.log(
+      `${label.padEnd(46)}${`${f.p50_ms.toFixed(2)} (${f.p99_ms.toFixed(1)})`.padStart(18)}${`${p.p50_ms.toFixed(2)} (${p.p99_ms.toFixed(1)})`.padStart(18)}${`${(p.p50_ms / f.p50_ms).toFixed(2)}x`.padStart(8)}`,
+    );
   }
 }
 
 /** A PostgreSQL server of its own: data dir under `dir`, a free port on 127.0.0.1, as `postgres` when root. */
 async function startPostgres(dir) {
   const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
-  const binDir = process.env.KEYGATE_TEST_PG_BIN ?? (versions[0] ? `/usr/lib/postgresql/${versions[0]}/bin` : execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
+  const binDir =
+    process.env.KEYGATE_TEST_PG_BIN ??
+    (versions[0] ? `/usr/lib/postgresql/${versions[0]}/bin` : execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
   const asRoot = process.getuid?.() === 0;
-  const pg = (bin, args) => execFileSync(asRoot ? 'runuser' : path.join(binDir, bin), asRoot ? ['-u', 'postgres', '--', path.join(binDir, bin), ...args] : args, { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const pg = (bin, args) =>
+    execFileSync(asRoot ? 'runuser' : path.join(binDir, bin), asRoot ? ['-u', 'postgres', '--', path.join(binDir, bin), ...args] : args, {
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
   const data = path.join(dir, 'pg');
   fs.chmodSync(dir, 0o755);
   fs.mkdirSync(data, { mode: 0o700 });
@@ -190,7 +232,20 @@ async function startPostgres(dir) {
     });
   });
   // Default durability settings (fsync on): the bench measures what a real server pays per commit.
-  pg('pg_ctl', ['start', '-D', data, '-w', '-l', path.join(data, 'server.log'), '-o', `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=`]);
+  pg('pg_ctl', [
+    'start',
+    '-D',
+    data,
+    '-w',
+    '-l',
+    path.join(data, 'server.log'),
+    '-o',
+    `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=`,
+  ]);
   const version = pg('postgres', ['--version']).trim();
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, version, stop: () => pg('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']) };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    version,
+    stop: () => pg('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']),
+  };
 }

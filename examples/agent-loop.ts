@@ -37,7 +37,9 @@ function scriptedModel(): Model {
       const has = (name: string) => tools.some((t) => t.name === name);
       if (turn === 1 && has('get_my_user')) return { tool_calls: [{ id: 'call_1', name: 'get_my_user', arguments: {} }] };
       if (turn === 2 && has('list_my_guilds')) return { tool_calls: [{ id: 'call_2', name: 'list_my_guilds', arguments: { limit: 2 } }] };
-      const results = messages.filter((m): m is Extract<Message, { role: 'tool' }> => m.role === 'tool').map((m) => JSON.parse(m.content) as unknown);
+      const results = messages
+        .filter((m): m is Extract<Message, { role: 'tool' }> => m.role === 'tool')
+        .map((m) => JSON.parse(m.content) as unknown);
       const user = results[0] as { username?: string } | undefined;
       const guilds = Array.isArray(results[1]) ? (results[1] as Array<{ name: string }>) : [];
       return { content: `You are ${user?.username ?? 'unknown'}; two of your servers: ${guilds.map((g) => g.name).join(', ') || 'none'}.` };

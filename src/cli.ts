@@ -54,7 +54,9 @@ async function dispatch(load: () => Promise<{ main: (...args: never[]) => Promis
 export function buildProgram(): Command {
   const program = new Command('keygate');
   program
-    .description('Credentials for AI agents: OAuth login, an encrypted local vault, and a proxy that injects tokens so agents never hold them.')
+    .description(
+      'Credentials for AI agents: OAuth login, an encrypted local vault, and a proxy that injects tokens so agents never hold them.',
+    )
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .enablePositionalOptions()
@@ -69,7 +71,10 @@ export function buildProgram(): Command {
     .option('--connection <name>', 'name of this connection (default: default; with --bot: bot)', connectionName)
     .option('--bot', 'store a bot token instead (read from $DISCORD_BOT_TOKEN or a hidden prompt, never a flag)')
     .option('--scopes <a,b,...>', "scopes to request instead of the provider's defaults")
-    .option('--for-tools <a,b,...>', 'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes')
+    .option(
+      '--for-tools <a,b,...>',
+      'request exactly the scopes these tools need, plus what keygate needs to name the account (Discord: identify); not with --scopes',
+    )
     .option('--port <n>', 'port of the callback server on 127.0.0.1 (default: setting login.port, 7998)', port)
     .option('--browser', 'open a browser (default: setting login.open_browser, true)')
     .option('--no-browser', 'do not open a browser (the BROWSER command, else the system opener); just print the URL')
@@ -167,7 +172,11 @@ provider: it is fast, but a tampered record still shows its stored status
     .command('run')
     .description('run a command behind a proxy that injects credentials; the command sees only placeholders')
     .argument('<command...>', 'the command to run, after --')
-    .option('--connection <provider/name>', 'use this connection (repeatable); default: the default connection of each connected provider', collect)
+    .option(
+      '--connection <provider/name>',
+      'use this connection (repeatable); default: the default connection of each connected provider',
+      collect,
+    )
     .option('--verbose', 'print each proxied provider request to stderr')
     .option('--allow-nested', 'allow running inside another keygate run')
     .option('--sandbox', 'require the sandbox: fail if it cannot be made')
@@ -220,14 +229,20 @@ Example:
     .argument('<provider>', 'provider name')
     .argument('<tool>', 'tool name')
     .option('--json', 'print one JSON document (with the input JSON Schema)')
-    .action((provider, tool, options) => dispatch(() => import('./commands/tools.js').then((m) => ({ main: m.describe })), provider, tool, options));
+    .action((provider, tool, options) =>
+      dispatch(() => import('./commands/tools.js').then((m) => ({ main: m.describe })), provider, tool, options),
+    );
 
   program
     .command('call')
     .description('call one tool with validated parameters, through the vault, refresh and revocation path of the proxy')
     .argument('<provider>', 'provider name, e.g. discord')
     .argument('<tool>', 'tool name (see `keygate tools list`)')
-    .option('--connection <name>', 'connection name (default: default; for a tool that needs a bot token, the bot connection: bot)', connectionName)
+    .option(
+      '--connection <name>',
+      'connection name (default: default; for a tool that needs a bot token, the bot connection: bot)',
+      connectionName,
+    )
     .option('--param <key=value>', 'a parameter (repeatable; a list takes a,b,c)', collect)
     .option('--input <json|->', 'parameters as a JSON object, or - to read it from stdin')
     .option('--output <file>', 'write the answer (JSON or an image) to this file')
@@ -278,7 +293,9 @@ Examples:
   const providers = program.command('providers').description('list, inspect, validate and start provider definitions');
   providers
     .command('list')
-    .description('list providers: name, display name, source (bundled or custom), auth type; a broken file is marked with its first problem')
+    .description(
+      'list providers: name, display name, source (bundled or custom), auth type; a broken file is marked with its first problem',
+    )
     .option('--json', 'print one JSON document (adds the files each provider is made of)')
     .action((options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.list })), options));
   providers
@@ -286,7 +303,10 @@ Examples:
     .description('print the effective (merged) definition as a provider file you can save and edit')
     .argument('<name>', 'provider name')
     .option('--json', 'wrap it with its provenance: source (bundled or custom) and files')
-    .addHelpText('after', '\nOverride a bundled provider:\n  keygate providers inspect discord > "$KEYGATE_HOME/providers/discord.json"   # then edit it')
+    .addHelpText(
+      'after',
+      '\nOverride a bundled provider:\n  keygate providers inspect discord > "$KEYGATE_HOME/providers/discord.json"   # then edit it',
+    )
     .action((name, options) => dispatch(() => import('./commands/providers.js').then((m) => ({ main: m.inspect })), name, options));
   providers
     .command('validate')
@@ -320,10 +340,21 @@ Settings (environment variable in brackets):
   refresh.margin      [KEYGATE_REFRESH_MARGIN]      seconds before expiry, or auto (default)
   log.retention_days  [KEYGATE_LOG_RETENTION_DAYS]  days of request log, 0 for none, default 30`,
     );
-  const configAction = (name: string) => (...args: unknown[]) =>
-    dispatch(() => import('./commands/config.js').then((m) => ({ main: m[name as 'list'] as (...a: never[]) => Promise<unknown> })), ...args.slice(0, -1));
-  config.command('list').description('every setting with its value and where it comes from').option('--json', 'print one JSON document').action(configAction('list'));
-  config.command('get').description('print the effective value of a setting').argument('<key>', 'e.g. login.port').option('--json', 'print one JSON document').action(configAction('get'));
+  const configAction =
+    (name: string) =>
+    (...args: unknown[]) =>
+      dispatch(() => import('./commands/config.js').then((m) => ({ main: m[name as 'list'] })), ...args.slice(0, -1));
+  config
+    .command('list')
+    .description('every setting with its value and where it comes from')
+    .option('--json', 'print one JSON document')
+    .action(configAction('list'));
+  config
+    .command('get')
+    .description('print the effective value of a setting')
+    .argument('<key>', 'e.g. login.port')
+    .option('--json', 'print one JSON document')
+    .action(configAction('get'));
   config
     .command('set')
     .description('store a setting in the config file')
@@ -331,10 +362,21 @@ Settings (environment variable in brackets):
     .argument('<value>', 'e.g. 8000')
     .option('--json', 'print one JSON document')
     .action(configAction('set'));
-  config.command('unset').description('remove a setting from the config file (back to the default)').argument('<key>', 'e.g. login.port').option('--json', 'print one JSON document').action(configAction('unset'));
-  config.command('path').description('print where the config file is (under KEYGATE_HOME)').option('--json', 'print one JSON document').action(configAction('path'));
+  config
+    .command('unset')
+    .description('remove a setting from the config file (back to the default)')
+    .argument('<key>', 'e.g. login.port')
+    .option('--json', 'print one JSON document')
+    .action(configAction('unset'));
+  config
+    .command('path')
+    .description('print where the config file is (under KEYGATE_HOME)')
+    .option('--json', 'print one JSON document')
+    .action(configAction('path'));
 
-  const store = program.command('store').description('where connections are kept: the local vault, or a PostgreSQL database shared by several hosts');
+  const store = program
+    .command('store')
+    .description('where connections are kept: the local vault, or a PostgreSQL database shared by several hosts');
   store
     .command('migrate')
     .description('move every connection to another store, without logging in again')

@@ -19,7 +19,8 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  * A stable name for each error class, for code that branches on the kind of failure without
  * `instanceof` (across package copies, or after serialising the error).
  */
-export type ErrorCode = 'error' | 'usage' | 'not_connected' | 'provider' | 'credential' | 'interrupted' | 'vault' | 'store_unavailable' | 'provider_request';
+export type ErrorCode =
+  'error' | 'usage' | 'not_connected' | 'provider' | 'credential' | 'interrupted' | 'vault' | 'store_unavailable' | 'provider_request';
 
 export interface ErrorOptions {
   /** What the user should do next; printed after the em dash. */

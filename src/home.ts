@@ -40,7 +40,11 @@ export function inspectHome(home: string): HomeProblem | undefined {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ENOTDIR') return notDirectory(home);
-    return { kind: 'unreadable', message: `KEYGATE_HOME ${home} cannot be read (${code ?? 'error'})`, hint: `check the permissions of ${home} and its parent directories` };
+    return {
+      kind: 'unreadable',
+      message: `KEYGATE_HOME ${home} cannot be read (${code ?? 'error'})`,
+      hint: `check the permissions of ${home} and its parent directories`,
+    };
   }
   if (!stat.isDirectory()) return notDirectory(home);
   const uid = process.getuid?.();
@@ -64,7 +68,11 @@ export function inspectHome(home: string): HomeProblem | undefined {
 }
 
 function notDirectory(home: string): HomeProblem {
-  return { kind: 'not_directory', message: `KEYGATE_HOME ${home} is not a directory`, hint: 'point KEYGATE_HOME at a directory (or unset it for the default)' };
+  return {
+    kind: 'not_directory',
+    message: `KEYGATE_HOME ${home} is not a directory`,
+    hint: 'point KEYGATE_HOME at a directory (or unset it for the default)',
+  };
 }
 
 const checked = new Set<string>();

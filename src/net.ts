@@ -109,7 +109,12 @@ export interface TlsConnectOptions {
  * A verified TLS connection to host:port, or to where KEYGATE_CONNECT_TO sends it, with SNI and the
  * certificate check still for `host`. ALPN offers only http/1.1. Resolves once the handshake is done.
  */
-export function connectTls(connectTo: Map<string, ConnectTarget>, host: string, port: number, options: TlsConnectOptions = {}): Promise<tls.TLSSocket> {
+export function connectTls(
+  connectTo: Map<string, ConnectTarget>,
+  host: string,
+  port: number,
+  options: TlsConnectOptions = {},
+): Promise<tls.TLSSocket> {
   const target = resolveTarget(connectTo, host, port);
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
@@ -124,7 +129,10 @@ export function connectTls(connectTo: Map<string, ConnectTarget>, host: string, 
       minVersion: 'TLSv1.2',
     });
     socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' })), options.timeoutMs ?? 10_000);
+    const timer = setTimeout(
+      () => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' })),
+      options.timeoutMs ?? 10_000,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       socket.destroy();

@@ -89,7 +89,17 @@ export class Keygate {
     const definition = await ctx(this).provider(provider);
     const entry = (await (await ctx(this).store()).list()).find((e) => e.provider === definition.name && e.connection === connection);
     if (!entry) {
-      return { provider: definition.name, connection, kind: 'user', status: 'not_connected', healthy: false, hint: fixHint(definition.name, connection, 'not_connected'), detail: 'not connected', scopes: [], checked_live: false };
+      return {
+        provider: definition.name,
+        connection,
+        kind: 'user',
+        status: 'not_connected',
+        healthy: false,
+        hint: fixHint(definition.name, connection, 'not_connected'),
+        detail: 'not connected',
+        scopes: [],
+        checked_live: false,
+      };
     }
     return health(ctx(this), definition, entry);
   }
@@ -101,9 +111,14 @@ export class Keygate {
   async statuses(filter: { provider?: string; connection?: string } = {}): Promise<ConnectionStatus[]> {
     const c = ctx(this);
     const only = filter.provider ? (await c.provider(filter.provider)).name : undefined;
-    const entries = (await (await c.store()).list()).filter((e) => (!only || e.provider === only) && (!filter.connection || e.connection === filter.connection));
+    const entries = (await (await c.store()).list()).filter(
+      (e) => (!only || e.provider === only) && (!filter.connection || e.connection === filter.connection),
+    );
     if (entries.length === 0) {
-      if (only && filter.connection) throw new ConnectionNotFoundError(`${only}/${filter.connection} is not connected`, { hint: fixHint(only, filter.connection, 'not_connected') });
+      if (only && filter.connection)
+        throw new ConnectionNotFoundError(`${only}/${filter.connection} is not connected`, {
+          hint: fixHint(only, filter.connection, 'not_connected'),
+        });
       if (only || filter.connection) throw new ConnectionNotFoundError('no connections match', { hint: 'see `keygate list`' });
     }
     const results: ConnectionStatus[] = [];
@@ -164,7 +179,12 @@ export class Keygate {
   async call(provider: string, tool: string, input: Record<string, unknown> = {}, options: CallOptions = {}): Promise<CallResult> {
     const { callTool } = await import('../tools/index.js');
     const definition = await ctx(this).provider(provider);
-    return callTool(definition, tool, input, { connection: options.connection, onWait: options.onWait, signal: options.signal, vault: () => ctx(this).store() });
+    return callTool(definition, tool, input, {
+      connection: options.connection,
+      onWait: options.onWait,
+      signal: options.signal,
+      vault: () => ctx(this).store(),
+    });
   }
 
   /**
@@ -213,7 +233,11 @@ async function health(c: Context, provider: ProviderDefinition, entry: ListedCon
   return checkHealth(await c.store(), provider, entry.connection);
 }
 
-function toolInfo(provider: ProviderDefinition, tool: Tool, schema: Record<string, unknown>): Omit<ToolInfo, 'callable' | 'missing_scopes' | 'note'> {
+function toolInfo(
+  provider: ProviderDefinition,
+  tool: Tool,
+  schema: Record<string, unknown>,
+): Omit<ToolInfo, 'callable' | 'missing_scopes' | 'note'> {
   return {
     provider: tool.provider,
     name: tool.name,
@@ -231,16 +255,24 @@ function toolInfo(provider: ProviderDefinition, tool: Tool, schema: Record<strin
 }
 
 /** A secret field, refreshed first (`keygate get --field access_token|refresh_token --reveal`). Not exported by the package. */
-export async function revealToken(keygate: Keygate, provider: string, connection: string, field: 'access_token' | 'refresh_token'): Promise<string> {
+export async function revealToken(
+  keygate: Keygate,
+  provider: string,
+  connection: string,
+  field: 'access_token' | 'refresh_token',
+): Promise<string> {
   const c = ctx(keygate);
   const definition = await c.provider(provider);
   const store = await c.store();
   const ref = `${definition.name}/${connection}`;
-  if (!(await store.peek(definition.name, connection))) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: fixHint(definition.name, connection, 'not_connected') });
+  if (!(await store.peek(definition.name, connection)))
+    throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: fixHint(definition.name, connection, 'not_connected') });
   const { freshRecord } = await import('../lifecycle/index.js');
   const record = await freshRecord(store, definition, connection);
   if (record.status !== 'connected') {
-    throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, { hint: fixHint(definition.name, connection, record.status, record.kind ?? 'user') });
+    throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, {
+      hint: fixHint(definition.name, connection, record.status, record.kind ?? 'user'),
+    });
   }
   const value = record.tokens[field];
   if (value === undefined) throw new ConnectionNotFoundError(`${ref} has no ${field}`, { hint: 'the provider did not issue one' });

@@ -11,7 +11,9 @@ import type { LoggedIn, LoginOptions, LoginSession } from './types.js';
 
 export async function startLogin(ctx: Context, providerName: string, options: LoginOptions = {}): Promise<LoginSession> {
   if (options.scopes !== undefined && options.forTools !== undefined) {
-    throw new UsageError('--for-tools and --scopes cannot be combined', { hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them' });
+    throw new UsageError('--for-tools and --scopes cannot be combined', {
+      hint: 'use --for-tools to plan the scopes from tools, or --scopes to name them',
+    });
   }
   // Settings first (`keygate config`, KEYGATE_LOGIN_PORT, ...): a bad one is a usage error before any file is read.
   const port = options.port ?? setting('login.port', { env: ctx.env, home: ctx.home });

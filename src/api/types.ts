@@ -141,7 +141,8 @@ export interface CallOptions {
 }
 
 /** What a tool answered: parsed JSON, or an image's bytes. */
-export type CallResult = { kind: 'json'; status: number; body: unknown } | { kind: 'image'; status: number; bytes: Buffer; contentType: string };
+export type CallResult =
+  { kind: 'json'; status: number; body: unknown } | { kind: 'image'; status: number; bytes: Buffer; contentType: string };
 
 /** Options of {@link Keygate.run}. */
 export interface RunOptions {

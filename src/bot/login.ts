@@ -2,7 +2,7 @@
 // comes from the environment or a hidden prompt (never argv), and is checked against the provider
 // before anything is stored: who the bot is, and which application it belongs to.
 import { CredentialError, KeygateError, ProviderError, ProviderRequestError, UsageError } from '../errors.js';
-import { apiGet } from '../oauth/account.js';
+import { apiGet, scalar } from '../oauth/account.js';
 import type { BotDefinition, ProviderDefinition } from '../provider/types.js';
 import { PLACEHOLDER_PREFIX } from '../proxy/rules.js';
 import { bindingOf } from '../run/binding.js';
@@ -17,7 +17,9 @@ export interface BotLoginOptions {
 
 export function botDefinition(provider: ProviderDefinition): BotDefinition {
   if (!provider.bot) {
-    throw new ProviderError(`${provider.display_name} has no bot credentials`, { hint: `the provider file has no \`bot\` section; see \`keygate providers inspect ${provider.name}\`` });
+    throw new ProviderError(`${provider.display_name} has no bot credentials`, {
+      hint: `the provider file has no \`bot\` section; see \`keygate providers inspect ${provider.name}\``,
+    });
   }
   return provider.bot;
 }
@@ -31,7 +33,10 @@ export function cleanBotToken(raw: string, bot: BotDefinition): string {
       hint: 'run `keygate login --bot` outside `keygate run`, with the token from the Developer Portal (Bot → Reset Token)',
     });
   }
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new UsageError('the bot token holds spaces or characters a token never has', { hint: 'copy it again from the Developer Portal (Bot → Reset Token)' });
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new UsageError('the bot token holds spaces or characters a token never has', {
+      hint: 'copy it again from the Developer Portal (Bot → Reset Token)',
+    });
   return token;
 }
 
@@ -65,7 +70,12 @@ export async function loginBot(provider: ProviderDefinition, vault: Vault, optio
   })))!;
 }
 
-async function lookup(provider: ProviderDefinition, spec: { path: string; id_field: string; name_field: string }, token: string, what: string): Promise<Account> {
+async function lookup(
+  provider: ProviderDefinition,
+  spec: { path: string; id_field: string; name_field: string },
+  token: string,
+  what: string,
+): Promise<Account> {
   const bot = provider.bot!;
   const { status, body } = await apiGet(provider, spec.path, token, bot.format);
   if (status === 401) {
@@ -74,8 +84,10 @@ async function lookup(provider: ProviderDefinition, spec: { path: string; id_fie
     });
   }
   if (status !== 200 || typeof body !== 'object' || body === null) {
-    throw new ProviderRequestError(`${provider.display_name} did not describe ${what} (GET ${spec.path}: HTTP ${status})`, { hint: 'try again shortly' });
+    throw new ProviderRequestError(`${provider.display_name} did not describe ${what} (GET ${spec.path}: HTTP ${status})`, {
+      hint: 'try again shortly',
+    });
   }
   const data = body as Record<string, unknown>;
-  return { id: String(data[spec.id_field] ?? ''), name: String(data[spec.name_field] ?? '') };
+  return { id: scalar(data[spec.id_field]), name: scalar(data[spec.name_field]) };
 }

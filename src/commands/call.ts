@@ -20,8 +20,12 @@ export async function main(providerName: string, toolName: string, options: Call
     const input: ToolInput = { ...(await readInput(options.input, io)), ...paramsFromPairs(tool, options.param ?? []) };
     // Output problems are found before the call, so nothing is sent for an answer that can't be shown.
     if (tool.response === 'image' && !options.output) {
-      if (options.json) throw new UsageError('--json with an image needs --output <file>', { hint: 'the JSON then describes the file written' });
-      if (io.isTTY) throw new UsageError(`${tool.name} answers with an image, which would garble the terminal`, { hint: 'pass --output <file>, or pipe stdout to a file or program' });
+      if (options.json)
+        throw new UsageError('--json with an image needs --output <file>', { hint: 'the JSON then describes the file written' });
+      if (io.isTTY)
+        throw new UsageError(`${tool.name} answers with an image, which would garble the terminal`, {
+          hint: 'pass --output <file>, or pipe stdout to a file or program',
+        });
       if (!io.stdoutBytes) throw new UsageError('this output cannot take an image', { hint: 'pass --output <file>' });
     }
     if (tool.deprecated) {
@@ -39,7 +43,11 @@ export async function main(providerName: string, toolName: string, options: Call
     if (options.output) {
       await fs.writeFile(options.output, text);
       const bytes = Buffer.byteLength(text);
-      io.stdout(options.json ? `${JSON.stringify({ tool: tool.name, status: result.status, content_type: 'application/json', bytes, output: options.output }, null, 2)}\n` : `Wrote ${bytes} bytes of JSON to ${options.output}\n`);
+      io.stdout(
+        options.json
+          ? `${JSON.stringify({ tool: tool.name, status: result.status, content_type: 'application/json', bytes, output: options.output }, null, 2)}\n`
+          : `Wrote ${bytes} bytes of JSON to ${options.output}\n`,
+      );
     } else {
       io.stdout(text);
     }
@@ -68,7 +76,10 @@ async function readInput(value: string | undefined, io: CommandIO): Promise<Tool
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--input is not valid JSON (${(err as Error).message})`, { hint: `pass an object, e.g. --input '{"limit": 5}'`, cause: err });
+    throw new UsageError(`--input is not valid JSON (${(err as Error).message})`, {
+      hint: `pass an object, e.g. --input '{"limit": 5}'`,
+      cause: err,
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError('--input must be a JSON object of parameters', { hint: `e.g. --input '{"limit": 5}'` });

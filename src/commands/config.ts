@@ -15,13 +15,27 @@ export async function list(options: JsonOption, io: CommandIO): Promise<void> {
   const rows = SETTING_KEYS.map((key) => {
     const { value, source } = resolveSetting(key, { env: io.env, home });
     const s = SETTINGS[key];
-    return { key, value, source, default: s.default, env: envName(key), flag: s.flag ?? null, allowed: s.allowed, description: s.description };
+    return {
+      key,
+      value,
+      source,
+      default: s.default,
+      env: envName(key),
+      flag: s.flag ?? null,
+      allowed: s.allowed,
+      description: s.description,
+    };
   });
   if (options.json) {
     io.stdout(`${JSON.stringify({ file: configPath(home), settings: rows }, null, 2)}\n`);
     return;
   }
-  io.stdout(table(['KEY', 'VALUE', 'SOURCE', 'DESCRIPTION'], rows.map((r) => [r.key, String(r.value), r.source === 'env' ? `env ${r.env}` : r.source, r.description])));
+  io.stdout(
+    table(
+      ['KEY', 'VALUE', 'SOURCE', 'DESCRIPTION'],
+      rows.map((r) => [r.key, String(r.value), r.source === 'env' ? `env ${r.env}` : r.source, r.description]),
+    ),
+  );
 }
 
 export async function get(key: string, options: JsonOption, io: CommandIO): Promise<void> {
@@ -60,7 +74,11 @@ function report(key: SettingKey, stored: unknown, options: JsonOption, io: Comma
   if (options.json) {
     io.stdout(`${JSON.stringify({ key, stored: stored ?? null, value: effective.value, source: effective.source }, null, 2)}\n`);
   } else {
-    io.stdout(stored === undefined ? `${key} unset (now ${String(effective.value)}, ${effective.source})\n` : `${key} = ${JSON.stringify(stored)}\n`);
+    io.stdout(
+      stored === undefined
+        ? `${key} unset (now ${String(effective.value)}, ${effective.source})\n`
+        : `${key} = ${JSON.stringify(stored)}\n`,
+    );
   }
   if (effective.source === 'env') io.stderr(`keygate: note: ${envName(key)} is set, and wins over the config file\n`);
 }
@@ -69,5 +87,7 @@ function knownKey(key: string): SettingKey {
   if (isSettingKey(key)) return key;
   // "login.prot" → login.port; a bare "port" → login.port.
   const guess = closest(key, SETTING_KEYS) ?? SETTING_KEYS.find((k) => closest(key, [k.slice(k.indexOf('.') + 1)]));
-  throw new UsageError(`unknown setting "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}`, { hint: `settings: ${SETTING_KEYS.join(', ')}` });
+  throw new UsageError(`unknown setting "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}`, {
+    hint: `settings: ${SETTING_KEYS.join(', ')}`,
+  });
 }

@@ -3,7 +3,11 @@ import { ExitCode } from '../errors.js';
 import { runDoctor } from '../doctor/index.js';
 import type { CommandIO } from './io.js';
 
-export async function main(provider: string | undefined, options: { connection?: string; port: number; json?: boolean }, io: CommandIO): Promise<number> {
+export async function main(
+  provider: string | undefined,
+  options: { connection?: string; port: number; json?: boolean },
+  io: CommandIO,
+): Promise<number> {
   const checks = await runDoctor({ provider, connection: options.connection, port: options.port, env: io.env });
   const ok = checks.every((c) => c.verdict !== 'fail');
   if (options.json) {

@@ -86,12 +86,16 @@ function exportLines(connectTo: string, caPath: string): string[] {
 
 async function printEnv(options: EmulatorCommandOptions, io: CommandIO): Promise<void> {
   if (options.dir === undefined) {
-    throw new UsageError('--env needs the running emulator\'s --dir', { hint: 'e.g. eval "$(keygate emulator --dir ~/keygate-emulator --env)"' });
+    throw new UsageError("--env needs the running emulator's --dir", {
+      hint: 'e.g. eval "$(keygate emulator --dir ~/keygate-emulator --env)"',
+    });
   }
   const dir = path.resolve(options.dir);
   const port = options.port ?? savedState(dir)?.port;
   if (port === undefined) {
-    throw new UsageError(`no emulator has run in ${dir} yet`, { hint: `start \`keygate emulator --dir ${shellQuote(dir)}\` first, or pass --port` });
+    throw new UsageError(`no emulator has run in ${dir} yet`, {
+      hint: `start \`keygate emulator --dir ${shellQuote(dir)}\` first, or pass --port`,
+    });
   }
   const ca = await loadOrCreateCa(dir);
   io.stdout(`${exportLines(emulatorConnectTo(port), ca.caPath).join('\n')}\n`);
@@ -116,7 +120,9 @@ function checkRedirectUri(uri: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new UsageError(`--redirect-uri \`${uri}\` is not an http(s) URL`, { hint: 'e.g. --redirect-uri http://127.0.0.1:8000/auth/callback/oauth' });
+    throw new UsageError(`--redirect-uri \`${uri}\` is not an http(s) URL`, {
+      hint: 'e.g. --redirect-uri http://127.0.0.1:8000/auth/callback/oauth',
+    });
   }
   return uri;
 }

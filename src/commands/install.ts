@@ -41,5 +41,7 @@ export async function main(providerName: string, flags: InstallCommandOptions, i
       if (options.browser) await openBrowser(url, io);
     },
   });
-  io.stdout(`Installed ${record.provider}/${record.connection} (${record.account?.name ?? 'bot'}) in ${installation.guild_name} (${installation.guild_id}) with permissions ${installation.permissions}\n`);
+  io.stdout(
+    `Installed ${record.provider}/${record.connection} (${record.account?.name ?? 'bot'}) in ${installation.guild_name} (${installation.guild_id}) with permissions ${installation.permissions}\n`,
+  );
 }

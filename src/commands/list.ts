@@ -17,10 +17,26 @@ export async function main(options: { json?: boolean }, io: CommandIO): Promise<
     if ('error' in c) return [c.provider, c.connection, 'unreadable', '-', '-', `${c.error}; ${c.hint}`];
     if (c.kind === 'bot') {
       // A bot has no scopes; where it is installed is what tells bots apart.
-      const servers = c.installations?.length ? `servers: ${c.installations.map((i) => i.guild_name).join(', ')}` : 'not installed (keygate install)';
-      return [c.provider, c.connection, c.status, `${c.account_name ?? '-'} (bot)`, servers, c.status === 'connected' ? 'never' : (c.hint ?? '')];
+      const servers = c.installations?.length
+        ? `servers: ${c.installations.map((i) => i.guild_name).join(', ')}`
+        : 'not installed (keygate install)';
+      return [
+        c.provider,
+        c.connection,
+        c.status,
+        `${c.account_name ?? '-'} (bot)`,
+        servers,
+        c.status === 'connected' ? 'never' : (c.hint ?? ''),
+      ];
     }
-    return [c.provider, c.connection, c.status, c.account_name ?? '-', c.scopes || '-', c.status === 'connected' ? `expires ${relativeTime(c.expires_at)}` : (c.hint ?? '')];
+    return [
+      c.provider,
+      c.connection,
+      c.status,
+      c.account_name ?? '-',
+      c.scopes || '-',
+      c.status === 'connected' ? `expires ${relativeTime(c.expires_at)}` : (c.hint ?? ''),
+    ];
   });
   io.stdout(table(['PROVIDER', 'CONNECTION', 'STATUS', 'ACCOUNT', 'SCOPES', 'EXPIRY'], rows));
   io.stdout(`\nVault: ${vault.location} (master key: ${vault.key_backend})\n`);

@@ -7,7 +7,8 @@ import { table } from './format.js';
 
 export async function main(options: { json?: boolean; limit?: number }, io: CommandIO): Promise<void> {
   const limit = options.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`Expected \`--limit\` to be a positive integer, got \`${String(limit)}\``);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`Expected \`--limit\` to be a positive integer, got \`${String(limit)}\``);
   const entries = await readRequestLog(keygateHome(io.env), limit);
   if (options.json) {
     io.stdout(`${JSON.stringify({ entries }, null, 2)}\n`);

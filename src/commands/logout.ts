@@ -19,7 +19,9 @@ export async function main(providerName: string, options: { connection: string; 
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     await vault.delete(provider.name, options.connection);
-    io.stdout(`Removed ${ref}: its record could not be read (${err.message}), so it could not be revoked at ${provider.display_name}; remove the app in ${provider.display_name}'s settings if it still shows\n`);
+    io.stdout(
+      `Removed ${ref}: its record could not be read (${err.message}), so it could not be revoked at ${provider.display_name}; remove the app in ${provider.display_name}'s settings if it still shows\n`,
+    );
     return;
   }
   if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: 'see `keygate list`' });
@@ -39,12 +41,20 @@ export async function main(providerName: string, options: { connection: string; 
   }
   if (failure) io.stderr(`${formatError(failure).replace(/^keygate: /, 'keygate: warning: ')}\n`);
   await vault.delete(provider.name, options.connection);
-  const how = !provider.oauth2.revocation_url ? ` (deleted locally; ${provider.display_name} has no revocation endpoint)` : failure ? ' (deleted locally; NOT revoked at the provider)' : ` (revoked at ${provider.display_name})`;
+  const how = !provider.oauth2.revocation_url
+    ? ` (deleted locally; ${provider.display_name} has no revocation endpoint)`
+    : failure
+      ? ' (deleted locally; NOT revoked at the provider)'
+      : ` (revoked at ${provider.display_name})`;
   io.stdout(`Logged out ${ref}${how}\n`);
 }
 
 /** Revokes the grant; returns why it could not, or undefined on success. */
-async function revoke(provider: Awaited<ReturnType<typeof getProvider>>, vault: Store, record: ConnectionRecord): Promise<Error | undefined> {
+async function revoke(
+  provider: Awaited<ReturnType<typeof getProvider>>,
+  vault: Store,
+  record: ConnectionRecord,
+): Promise<Error | undefined> {
   const client = await vault.readClient(provider.name).catch((err: unknown) => err as Error);
   if (client instanceof Error) return client;
   if (!client) return new KeygateError('no stored client credentials to revoke with');

@@ -10,7 +10,10 @@ interface McpCommandOptions {
 }
 
 export async function main(options: McpCommandOptions, version: string, io: CommandIO): Promise<number | void> {
-  const tools = options.tools?.split(',').map((t) => t.trim()).filter(Boolean);
+  const tools = options.tools
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (options.printConfig) {
     const { client, config } = clientConfig({ client: options.client, connections: options.connection, tools, env: io.env });
     io.stdout(`${JSON.stringify(config, null, 2)}\n`);

@@ -24,13 +24,15 @@ export async function main(name: string, io: CommandIO): Promise<void> {
     for (const { connection } of connections) {
       let line = '';
       await store.update(name, connection, (current) => {
-        if (!current) return UNCHANGED as typeof UNCHANGED;
+        if (!current) return UNCHANGED;
         const kind = current.kind ?? 'user';
         const own = bindingOf(definition, kind);
         const ownWhere = `${own.hosts.join(', ')} under ${own.path_prefix}`;
         const change = bindingChange(effectiveBinding(current, definition, bundled), definition, kind);
-        line = change ? `${name}/${connection}: ${describeChange(change)}; now sent to ${ownWhere}` : `${name}/${connection}: unchanged (${ownWhere})`;
-        return change || !current.binding ? { ...current, binding: own } : (UNCHANGED as typeof UNCHANGED);
+        line = change
+          ? `${name}/${connection}: ${describeChange(change)}; now sent to ${ownWhere}`
+          : `${name}/${connection}: unchanged (${ownWhere})`;
+        return change || !current.binding ? { ...current, binding: own } : UNCHANGED;
       });
       if (line) io.stdout(`${line}\n`);
     }

@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ProviderError, UsageError } from '../errors.js';
 import { keygateHome } from '../home.js';
-import { getProvider, loadProviderCatalog, PROVIDER_NAME, providerFileBody, providerNames, validateProviderFile } from '../provider/index.js';
+import {
+  getProvider,
+  loadProviderCatalog,
+  PROVIDER_NAME,
+  providerFileBody,
+  providerNames,
+  validateProviderFile,
+} from '../provider/index.js';
 import { providerSkeleton } from '../provider/skeleton.js';
 import type { CommandIO } from './io.js';
 import { table } from './format.js';
@@ -48,7 +55,8 @@ export async function validateFile(file: string, options: { json?: boolean }, io
     else io.stdout(`${file}: valid (provider "${provider.name}", ${kind})\n`);
   } catch (err) {
     if (!(err instanceof ProviderError) || err.problems.length === 0) throw err;
-    if (options.json) io.stdout(`${JSON.stringify({ file, valid: false, problems: err.problems.map((line) => line.slice(file.length + 2)) }, null, 2)}\n`);
+    if (options.json)
+      io.stdout(`${JSON.stringify({ file, valid: false, problems: err.problems.map((line) => line.slice(file.length + 2)) }, null, 2)}\n`);
     else io.stdout(`${err.problems.join('\n')}\n`);
     const n = err.problems.length;
     throw new ProviderError(`${file}: ${n} problem${n === 1 ? '' : 's'}`, { hint: 'fix them, then run this again', cause: err });
@@ -58,13 +66,17 @@ export async function validateFile(file: string, options: { json?: boolean }, io
 /** Writes a starting file for a new provider in $KEYGATE_HOME/providers/. */
 export async function init(name: string, options: { force?: boolean }, io: CommandIO): Promise<void> {
   if (!PROVIDER_NAME.test(name)) {
-    throw new UsageError(`"${name}" is not a valid provider name`, { hint: 'use lowercase letters, digits, - and _ (at most 64), starting with a letter or digit' });
+    throw new UsageError(`"${name}" is not a valid provider name`, {
+      hint: 'use lowercase letters, digits, - and _ (at most 64), starting with a letter or digit',
+    });
   }
   const home = keygateHome(io.env);
   const file = path.join(home, 'providers', `${name}.json`);
   const existing = await getProvider(name, { home }).catch(() => undefined);
   if (existing?.source === 'bundled') {
-    throw new UsageError(`"${name}" is a bundled provider`, { hint: `to override it, start from a full copy: \`keygate providers inspect ${name} > ${file}\`` });
+    throw new UsageError(`"${name}" is a bundled provider`, {
+      hint: `to override it, start from a full copy: \`keygate providers inspect ${name} > ${file}\``,
+    });
   }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   try {

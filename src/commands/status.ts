@@ -4,7 +4,11 @@ import type { CommandIO } from './io.js';
 import { relativeTime, table } from './format.js';
 import { withKeygate } from './keygate.js';
 
-export async function main(providerName: string | undefined, options: { connection?: string; json?: boolean }, io: CommandIO): Promise<number> {
+export async function main(
+  providerName: string | undefined,
+  options: { connection?: string; json?: boolean },
+  io: CommandIO,
+): Promise<number> {
   const results = await withKeygate(io, (keygate) => keygate.statuses({ provider: providerName, connection: options.connection }));
   const code = results.every((r) => r.healthy) ? ExitCode.ok : ExitCode.credential;
   if (options.json) {

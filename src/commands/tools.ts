@@ -6,8 +6,14 @@ import type { CommandIO } from './io.js';
 import { table } from './format.js';
 import { withKeygate } from './keygate.js';
 
-export async function list(providerName: string | undefined, options: { connection: string; json?: boolean }, io: CommandIO): Promise<void> {
-  const names = providerName ? [providerName] : [...(await loadProviders()).values()].filter((p) => p.tools && Object.keys(p.tools).length > 0).map((p) => p.name);
+export async function list(
+  providerName: string | undefined,
+  options: { connection: string; json?: boolean },
+  io: CommandIO,
+): Promise<void> {
+  const names = providerName
+    ? [providerName]
+    : [...(await loadProviders()).values()].filter((p) => p.tools && Object.keys(p.tools).length > 0).map((p) => p.name);
   const catalogs = await withKeygate(io, async (keygate) => {
     const catalogs: ToolCatalog[] = [];
     for (const name of names) catalogs.push(await keygate.toolCatalog(name, { connection: options.connection }));
@@ -25,7 +31,9 @@ export async function list(providerName: string | undefined, options: { connecti
   }
   for (const [i, catalog] of catalogs.entries()) {
     const granted = catalog.status === 'not_connected' ? '' : `; granted: ${catalog.granted_scopes.join(' ') || 'none'}`;
-    io.stdout(`${i ? '\n' : ''}${catalog.provider} tools, for ${catalog.provider}/${catalog.connection} (${catalog.status.replace('_', ' ')}${granted})\n\n`);
+    io.stdout(
+      `${i ? '\n' : ''}${catalog.provider} tools, for ${catalog.provider}/${catalog.connection} (${catalog.status.replace('_', ' ')}${granted})\n\n`,
+    );
     const rows = catalog.tools.map((info) => [info.name, needs(info.definition), covered(info), summary(info.definition)]);
     io.stdout(table(['TOOL', 'NEEDS', 'CAN CALL', 'DESCRIPTION'], rows));
   }
@@ -33,7 +41,10 @@ export async function list(providerName: string | undefined, options: { connecti
 
 function needs(tool: Tool): string {
   if (tool.auth === 'none') return 'no token';
-  if (tool.auth === 'bot') return tool.auth_when.some((r) => r.auth === 'user') ? `bot (${userScopes(tool.auth_when.find((r) => r.auth === 'user')!.scopes)} for @me)` : 'bot token';
+  if (tool.auth === 'bot')
+    return tool.auth_when.some((r) => r.auth === 'user')
+      ? `bot (${userScopes(tool.auth_when.find((r) => r.auth === 'user')!.scopes)} for @me)`
+      : 'bot token';
   return userScopes(tool.scopes);
 }
 
@@ -48,7 +59,7 @@ function covered(c: Pick<ToolInfo, 'callable' | 'note' | 'auth'>): string {
 }
 
 function summary(tool: Tool): string {
-  const first = tool.description.split(/(?<=\.)\s/)[0]!;
+  const first = tool.description.split(/(?<=\.)\s/)[0];
   return tool.deprecated ? `(deprecated${tool.deprecated.replaced_by ? `: use ${tool.deprecated.replaced_by}` : ''}) ${first}` : first;
 }
 
@@ -61,11 +72,18 @@ export async function describe(providerName: string, toolName: string, options: 
     return;
   }
   const lines = [`${info.provider} ${tool.name}: ${tool.method} ${info.url}`, '', tool.description, ''];
-  if (tool.deprecated) lines.push(`Deprecated${tool.deprecated.replaced_by ? `: use ${tool.deprecated.replaced_by}` : ''}${tool.deprecated.reason ? ` (${tool.deprecated.reason})` : ''}.`);
+  if (tool.deprecated)
+    lines.push(
+      `Deprecated${tool.deprecated.replaced_by ? `: use ${tool.deprecated.replaced_by}` : ''}${tool.deprecated.reason ? ` (${tool.deprecated.reason})` : ''}.`,
+    );
   lines.push(`Auth:     ${tool.auth === 'none' ? 'none (no token is sent)' : tool.auth === 'bot' ? 'a bot token' : "the user's token"}`);
   for (const rule of tool.auth_when) {
-    const when = Object.entries(rule.params).map(([k, v]) => `${k}=${String(v)}`).join(', ');
-    lines.push(`          with ${when}: ${rule.auth === 'user' ? `the user's token${rule.scopes.length ? ` (${rule.scopes.join(', ')})` : ''}` : rule.auth}`);
+    const when = Object.entries(rule.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ');
+    lines.push(
+      `          with ${when}: ${rule.auth === 'user' ? `the user's token${rule.scopes.length ? ` (${rule.scopes.join(', ')})` : ''}` : rule.auth}`,
+    );
   }
   if (tool.auth === 'user') lines.push(`Scopes:   ${tool.scopes.length ? tool.scopes.join(', ') : 'none (any user token)'}`);
   for (const [scope, adds] of Object.entries(tool.optional_scopes)) lines.push(`          optional ${scope}: ${adds}`);

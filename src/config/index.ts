@@ -30,7 +30,10 @@ export function configPath(home: string = keygateHome()): string {
 }
 
 /** The effective value of one setting, and where it came from. */
-export function resolveSetting<K extends SettingKey>(key: K, options: SettingOptions<SettingValue<K>> = {}): ResolvedSetting<SettingValue<K>> {
+export function resolveSetting<K extends SettingKey>(
+  key: K,
+  options: SettingOptions<SettingValue<K>> = {},
+): ResolvedSetting<SettingValue<K>> {
   type T = SettingValue<K>;
   const setting = SETTINGS[key] as unknown as Setting<T>;
   if (options.flag !== undefined) return { value: options.flag, source: 'flag' };
@@ -72,7 +75,10 @@ export function readConfigFile(home: string): Record<string, unknown> {
     // ENOTDIR: KEYGATE_HOME is not a directory; the command's own check of the home says so better.
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return {};
-    throw new KeygateError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'check its permissions', cause: err });
+    throw new KeygateError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'check its permissions',
+      cause: err,
+    });
   }
   try {
     const data = JSON.parse(text) as unknown;

@@ -34,7 +34,16 @@ function integer(min: number, max: number): Pick<Setting<number>, 'parse' | 'acc
   };
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, yes: true, no: false, on: true, off: false, '1': true, '0': false };
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  false: false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
+  '1': true,
+  '0': false,
+};
 const boolean: Pick<Setting<boolean>, 'parse' | 'accepts' | 'schema' | 'allowed'> = {
   allowed: 'true or false',
   parse: (text) => BOOLEAN_WORDS[text.trim().toLowerCase()],
@@ -80,7 +89,8 @@ export const SETTINGS = {
   }),
   'refresh.margin': define<number | 'auto'>({
     key: 'refresh.margin',
-    description: 'refresh an access token this many seconds before it expires (at most half its lifetime); auto: a tenth of the lifetime, at most 300',
+    description:
+      'refresh an access token this many seconds before it expires (at most half its lifetime); auto: a tenth of the lifetime, at most 300',
     default: 'auto',
     allowed: 'auto, or an integer from 0 to 86400 (seconds)',
     parse: (text: string) => {

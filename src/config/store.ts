@@ -32,7 +32,10 @@ export function openConfigStore(home: string): Store {
     });
   } catch (err) {
     const reason = (err as Error).message.replace(/^Config schema violation: /, '');
-    throw new KeygateError(`${home}/${CONFIG_FILE} is not a valid settings file (${reason})`, { hint: 'fix or delete the file; `keygate config list` shows the allowed settings', cause: err });
+    throw new KeygateError(`${home}/${CONFIG_FILE} is not a valid settings file (${reason})`, {
+      hint: 'fix or delete the file; `keygate config list` shows the allowed settings',
+      cause: err,
+    });
   }
 }
 

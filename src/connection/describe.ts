@@ -37,7 +37,9 @@ export function describeMeta(meta: ConnectionMeta): ConnectionFields {
     expires_at: meta.tokens.expires_at,
     account_id: meta.account?.id,
     account_name: meta.account?.name,
-    ...(kind === 'bot' ? { application_id: meta.application?.id, application_name: meta.application?.name, installations: meta.installations ?? [] } : {}),
+    ...(kind === 'bot'
+      ? { application_id: meta.application?.id, application_name: meta.application?.name, installations: meta.installations ?? [] }
+      : {}),
     created_at: meta.created_at,
     refreshed_at: meta.refreshed_at,
     hint: fixHint(meta.provider, meta.connection, meta.status, kind),
@@ -46,5 +48,7 @@ export function describeMeta(meta: ConnectionMeta): ConnectionFields {
 
 /** One line per installation: `Keygate Lab (197038439483310086), permissions 2048`. */
 export function describeInstallations(installations: readonly Installation[]): string {
-  return installations.length === 0 ? 'none (add the bot with `keygate install`)' : installations.map((i) => `${i.guild_name} (${i.guild_id}), permissions ${i.permissions}`).join('; ');
+  return installations.length === 0
+    ? 'none (add the bot with `keygate install`)'
+    : installations.map((i) => `${i.guild_name} (${i.guild_id}), permissions ${i.permissions}`).join('; ');
 }

@@ -29,7 +29,12 @@ export function botLoginCommand(provider: string, connection: string, options: {
 }
 
 /** The command that gets this connection working again, or undefined when it works. */
-export function fixCommand(provider: string, connection: string, state: ConnectionState, kind: 'user' | 'bot' = 'user'): string | undefined {
+export function fixCommand(
+  provider: string,
+  connection: string,
+  state: ConnectionState,
+  kind: 'user' | 'bot' = 'user',
+): string | undefined {
   if (kind === 'bot') return state === 'connected' ? undefined : botLoginCommand(provider, connection, { force: state === 'unreadable' });
   switch (state) {
     case 'connected':
@@ -45,7 +50,8 @@ export function fixCommand(provider: string, connection: string, state: Connecti
 export function fixHint(provider: string, connection: string, state: ConnectionState, kind: 'user' | 'bot' = 'user'): string | undefined {
   const command = fixCommand(provider, connection, state, kind);
   // A bot token cannot be refreshed: a revoked one was reset, and only a new one brings it back.
-  if (command && kind === 'bot' && state !== 'not_connected') return `reset the token in the Developer Portal (Bot → Reset Token), then run \`${command}\``;
+  if (command && kind === 'bot' && state !== 'not_connected')
+    return `reset the token in the Developer Portal (Bot → Reset Token), then run \`${command}\``;
   return command && `run \`${command}\``;
 }
 
@@ -61,6 +67,7 @@ export function clientHint(provider: string, connection: string, source: string)
   const prefix = provider.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   const vars = `${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`;
   if (source === 'environment') return `check ${vars}: they must be the client id and secret on your app's OAuth2 page`;
-  if (source === 'stored') return `the stored ones are wrong: set ${vars} to your app's values and run \`${loginCommand(provider, connection, { force: true })}\``;
+  if (source === 'stored')
+    return `the stored ones are wrong: set ${vars} to your app's values and run \`${loginCommand(provider, connection, { force: true })}\``;
   return `run \`${loginCommand(provider, connection, { force: true })}\` and enter the client id and secret from your app's OAuth2 page`;
 }

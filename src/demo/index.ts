@@ -90,7 +90,8 @@ export async function runDemo(io: DemoIO): Promise<void> {
       const authorize = await request(match[1], { dispatcher: browser });
       await authorize.body.dump();
       const location = authorize.headers.location;
-      if (authorize.statusCode !== 302 || typeof location !== 'string') throw new KeygateError(`the emulator answered ${authorize.statusCode} to the authorize URL`);
+      if (authorize.statusCode !== 302 || typeof location !== 'string')
+        throw new KeygateError(`the emulator answered ${authorize.statusCode} to the authorize URL`);
       browserNote = `(browser) consent approved as alice; redirected to ${location.split('?')[0]}`;
       const callback = await request(location);
       await callback.body.dump();
@@ -108,23 +109,42 @@ export async function runDemo(io: DemoIO): Promise<void> {
     say('3. $ keygate run -- node agent.mjs');
     const before = emulator.controls.requestLog().length;
     const run = await keygate(['run', '--', process.execPath, agentFile, envDump], env);
-    indent(run.stdout.trim().split('\n').map((l) => `[agent] ${l}`), say);
+    indent(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => `[agent] ${l}`),
+      say,
+    );
     if (run.code !== 0) throw new KeygateError(`keygate run failed (exit ${run.code}): ${run.stderr.trim()}`);
 
     const token = (await keygate(['get', 'discord', '--field', 'access_token', '--reveal'], env)).stdout.trim();
     const childEnv = fs.readFileSync(envDump, 'utf8');
-    const seen = emulator.controls.requestLog().slice(before).filter((e) => e.path.startsWith('/api/v10/users/@me'));
+    const seen = emulator.controls
+      .requestLog()
+      .slice(before)
+      .filter((e) => e.path.startsWith('/api/v10/users/@me'));
     say('\n4. What happened:');
-    say(`   - The agent's environment (${Object.keys(JSON.parse(childEnv) as Record<string, string>).length} variables) held only the placeholder: the real token ${childEnv.includes(token) ? 'WAS FOUND (this is a bug)' : 'is not in it'}.`);
-    say(`   - discord.com received ${seen.length} request(s) carrying the real token (${seen.map((e) => `${e.method} ${e.path} → ${e.status}`).join(', ')}):`);
-    say('     keygate\'s proxy swapped the placeholder in, and added the credential where the header was missing.');
+    say(
+      `   - The agent's environment (${Object.keys(JSON.parse(childEnv) as Record<string, string>).length} variables) held only the placeholder: the real token ${childEnv.includes(token) ? 'WAS FOUND (this is a bug)' : 'is not in it'}.`,
+    );
+    say(
+      `   - discord.com received ${seen.length} request(s) carrying the real token (${seen.map((e) => `${e.method} ${e.path} → ${e.status}`).join(', ')}):`,
+    );
+    say("     keygate's proxy swapped the placeholder in, and added the credential where the header was missing.");
 
     const thiefFile = path.join(work, 'thief.mjs');
     fs.writeFileSync(thiefFile, THIEF);
     say('\n5. The agent turns thief: $ keygate run -- node thief.mjs');
     // The token is passed only so the thief can say whether it found it; it never prints it.
     const thief = await keygate(['run', '--', process.execPath, thiefFile, path.join(packageRoot, 'bin', 'keygate.js'), token], env);
-    indent(thief.stdout.trim().split('\n').map((l) => `[thief] ${l}`), say);
+    indent(
+      thief.stdout
+        .trim()
+        .split('\n')
+        .map((l) => `[thief] ${l}`),
+      say,
+    );
     indent(thief.stderr.trim().split('\n'), say);
     say(
       thief.stdout.includes('GOT THE TOKEN') || thief.stdout.includes('keygate among them')
@@ -155,7 +175,10 @@ interface ChildResult {
 /** Runs this package's own CLI. `onStdout` sees the output so far; once it returns true it is not called again. */
 function keygate(args: string[], env: NodeJS.ProcessEnv, onStdout?: (stdout: string) => Promise<boolean>): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(packageRoot, 'bin', 'keygate.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(packageRoot, 'bin', 'keygate.js'), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let done = !onStdout;

@@ -35,8 +35,7 @@ export const ADMIN_ROUTES: Record<string, AdminRoute> = {
   },
   '/__emulator/tokens': {
     method: 'POST',
-    run: (c, b) =>
-      c.issueTokens({ clientId: optional(b.client_id), scopes: optional(b.scopes), userId: optional(b.user_id) }),
+    run: (c, b) => c.issueTokens({ clientId: optional(b.client_id), scopes: optional(b.scopes), userId: optional(b.user_id) }),
   },
   '/__emulator/bot-token': { method: 'POST', run: (c, b) => c.botToken(optional(b.client_id)) },
   '/__emulator/bot-token/reset': { method: 'POST', run: (c, b) => c.resetBotToken(optional(b.client_id)) },

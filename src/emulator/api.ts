@@ -14,8 +14,7 @@ type Handler = (ex: Exchange, token: AccessToken, user: EmulatorUser, path: stri
 
 /** `method` `*` accepts any. `scopes`: null needs no token; [] any valid token; else one of these. */
 export type ApiRoute =
-  | { method: string; scopes: null; handle: (ex: Exchange) => void }
-  | { method: string; scopes: readonly string[]; handle: Handler };
+  { method: string; scopes: null; handle: (ex: Exchange) => void } | { method: string; scopes: readonly string[]; handle: Handler };
 
 const ROUTES = new Map<string, ApiRoute>([
   ['/gateway', { method: 'GET', scopes: null, handle: (ex) => json(ex, 200, { url: 'wss://gateway.discord.gg' }) }],
@@ -45,7 +44,8 @@ export async function api(ex: Exchange, path: string): Promise<void> {
   state.counters.apiCalls++;
   const bot = botCredential(ex);
   if (bot !== undefined) return botApi(ex, path, bot, sharedRoute);
-  const route = ROUTES.get(path) ?? toolRoute(path) ?? (MEMBER_PATH.test(path) ? MEMBER_ROUTE : isBotOnly(path) ? BOT_ONLY_ROUTE : undefined);
+  const route =
+    ROUTES.get(path) ?? toolRoute(path) ?? (MEMBER_PATH.test(path) ? MEMBER_ROUTE : isBotOnly(path) ? BOT_ONLY_ROUTE : undefined);
   if (!route) return httpError(ex, 404);
   if (route.method !== '*' && route.method !== ex.method) return httpError(ex, 405);
   const fault = state.takeFault('api');
@@ -113,7 +113,10 @@ function getGuilds(ex: Exchange, _token: AccessToken, user: EmulatorUser): void 
   }
   const before = query.get('before');
   const after = query.get('after');
-  for (const [field, value] of [['before', before], ['after', after]] as const) {
+  for (const [field, value] of [
+    ['before', before],
+    ['after', after],
+  ] as const) {
     if (value !== null && !/^\d{1,20}$/.test(value)) {
       return invalidForm(ex, field, 'NUMBER_TYPE_COERCE', `Value "${value}" is not snowflake.`);
     }
@@ -127,7 +130,11 @@ function getGuilds(ex: Exchange, _token: AccessToken, user: EmulatorUser): void 
     guilds = guilds.slice(0, limit);
   }
   const withCounts = /^(true|1)$/i.test(query.get('with_counts') ?? '');
-  json(ex, 200, guilds.map((g) => partialGuild(g, withCounts)));
+  json(
+    ex,
+    200,
+    guilds.map((g) => partialGuild(g, withCounts)),
+  );
 }
 
 async function echo(ex: Exchange, token: { id: string }): Promise<void> {
@@ -140,7 +147,15 @@ async function echo(ex: Exchange, token: { id: string }): Promise<void> {
   const { authorization, ...headers } = ex.req.headers;
   // The scheme only (Bearer or Bot): the token itself is never echoed.
   const scheme = authorization?.split(' ', 1)[0] ?? null;
-  json(ex, 200, { method: ex.method, query: ex.query, bytes, sha256: hash.digest('hex'), token_id: token.id, auth_scheme: scheme, headers });
+  json(ex, 200, {
+    method: ex.method,
+    query: ex.query,
+    bytes,
+    sha256: hash.digest('hex'),
+    token_id: token.id,
+    auth_scheme: scheme,
+    headers,
+  });
 }
 
 /** Discord's validation error: 400 {"message": "Invalid Form Body", "code": 50035, "errors": {...}}. */

@@ -73,12 +73,20 @@ export function authorize(ex: Exchange): void {
     const wanted = params.get('guild_id');
     const guild = wanted === null ? guilds.find(canManage) : guilds.find((g) => g.id === wanted);
     if (!guild || !canManage(guild)) {
-      return fail('invalid_request', wanted === null ? 'You do not manage any server to add this bot to.' : 'You cannot add bots to that server.');
+      return fail(
+        'invalid_request',
+        wanted === null ? 'You do not manage any server to add this bot to.' : 'You cannot add bots to that server.',
+      );
     }
     install = { guild, permissions };
   }
 
-  const consent = { code: { clientId, userId: state.currentUserId, redirectUri: requested, scopes, challenge }, redirectUri, state: stateParam, install };
+  const consent = {
+    code: { clientId, userId: state.currentUserId, redirectUri: requested, scopes, challenge },
+    redirectUri,
+    state: stateParam,
+    install,
+  };
   if (state.consentMode === 'page') return showConsent(ex, consent);
   redirect(ex, approve(state, consent));
 }
@@ -88,7 +96,12 @@ export function approve(state: EmulatorState, consent: Omit<PendingConsent, 'exp
   const { install } = consent;
   if (install) state.bots.install(consent.code.clientId, install.guild, install.permissions, state.now());
   const code = state.issueCode({ ...consent.code, guildId: install?.guild.id });
-  return withParams(consent.redirectUri, { code, state: consent.state, guild_id: install?.guild.id ?? null, permissions: install?.permissions ?? null });
+  return withParams(consent.redirectUri, {
+    code,
+    state: consent.state,
+    guild_id: install?.guild.id ?? null,
+    permissions: install?.permissions ?? null,
+  });
 }
 
 /** The redirect URI with parameters added; `state` is echoed verbatim, and omitted if absent. */

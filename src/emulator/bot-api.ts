@@ -20,7 +20,17 @@ const ROUTES = new Map<string, BotHandler>([
   ['/users/@me', (ex, token) => json(ex, 200, botUser(token.bot))],
   ['/applications/@me', getApplication],
   ['/gateway/bot', getGatewayBot],
-  ['/users/@me/guilds', (ex, token) => json(ex, 200, ex.state.bots.installations(token.clientId).map((i) => ({ ...partialGuild(i.guild, false), owner: false, permissions: i.permissions })))],
+  [
+    '/users/@me/guilds',
+    (ex, token) =>
+      json(
+        ex,
+        200,
+        ex.state.bots
+          .installations(token.clientId)
+          .map((i) => ({ ...partialGuild(i.guild, false), owner: false, permissions: i.permissions })),
+      ),
+  ],
 ]);
 
 /** Paths that need a bot token: a Bearer token gets 401 there. */
@@ -64,7 +74,10 @@ export async function botApi(ex: Exchange, path: string, value: string, shared: 
 function getApplication(ex: Exchange, token: BotToken): void {
   const client = ex.state.clients.get(token.clientId)!;
   const owner = [...ex.state.users.values()][0];
-  json(ex, 200, { ...botApplication(client, token.bot, owner), approximate_guild_count: ex.state.bots.installations(token.clientId).length });
+  json(ex, 200, {
+    ...botApplication(client, token.bot, owner),
+    approximate_guild_count: ex.state.bots.installations(token.clientId).length,
+  });
 }
 
 /** https://discord.com/developers/docs/events/gateway#get-gateway-bot */

@@ -29,7 +29,10 @@ export function showConsent(ex: Exchange, request: Omit<PendingConsent, 'expires
   const app = escapeHtml(client?.name ?? 'Unknown application');
   const meanings = scopeMeanings();
   const items = request.code.scopes
-    .map((s) => `<li><span class="tick" aria-hidden="true">&#10003;</span><div><b>${escapeHtml(s)}</b><br><span class="muted">${escapeHtml(meanings[s] ?? 'No description.')}</span></div></li>`)
+    .map(
+      (s) =>
+        `<li><span class="tick" aria-hidden="true">&#10003;</span><div><b>${escapeHtml(s)}</b><br><span class="muted">${escapeHtml(meanings[s] ?? 'No description.')}</span></div></li>`,
+    )
     .join('\n');
   const target = new URL(request.redirectUri);
   const body = `<!doctype html>
@@ -62,7 +65,8 @@ export async function decideConsent(ex: Exchange, approve: Approve, withParams: 
     return errorPage(ex, 403, 'Forbidden', 'This consent form only accepts submissions from its own page.');
   }
   const raw = await readBody(ex.req, 4096);
-  const form = raw && mediaType(ex.req) === 'application/x-www-form-urlencoded' ? new URLSearchParams(raw.toString('utf8')) : new URLSearchParams();
+  const form =
+    raw && mediaType(ex.req) === 'application/x-www-form-urlencoded' ? new URLSearchParams(raw.toString('utf8')) : new URLSearchParams();
   const map = ex.state.consents;
   const id = form.get('consent') ?? '';
   const consent = map.get(id);
@@ -73,7 +77,15 @@ export async function decideConsent(ex: Exchange, approve: Approve, withParams: 
   const decision = form.get('decision');
   if (decision === 'authorize') return redirect(ex, approve(ex.state, consent), 303);
   ex.state.counters.consentsDenied++;
-  redirect(ex, withParams(consent.redirectUri, { error: 'access_denied', error_description: 'The resource owner or authorization server denied the request', state: consent.state }), 303);
+  redirect(
+    ex,
+    withParams(consent.redirectUri, {
+      error: 'access_denied',
+      error_description: 'The resource owner or authorization server denied the request',
+      state: consent.state,
+    }),
+    303,
+  );
 }
 
 /** Discord's own error page for an authorize request it cannot send back to the app. */
@@ -111,7 +123,9 @@ let meaningsCache: Record<string, string> | undefined;
 function scopeMeanings(): Record<string, string> {
   if (!meaningsCache) {
     try {
-      const file = JSON.parse(fs.readFileSync(path.join(packageRoot, 'providers', 'discord.json'), 'utf8')) as { oauth2?: { scopes?: Record<string, string> } };
+      const file = JSON.parse(fs.readFileSync(path.join(packageRoot, 'providers', 'discord.json'), 'utf8')) as {
+        oauth2?: { scopes?: Record<string, string> };
+      };
       meaningsCache = file.oauth2?.scopes ?? {};
     } catch {
       meaningsCache = {};

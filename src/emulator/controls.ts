@@ -118,7 +118,9 @@ export function createControls(state: EmulatorState): EmulatorControls {
       return { token: token!.value, token_id: token!.id, bot_id: token!.bot.id };
     },
     installations: (clientId) =>
-      state.bots.installations(botClient(state, clientId)).map((i) => ({ guild_id: i.guild.id, guild_name: i.guild.name, permissions: i.permissions })),
+      state.bots
+        .installations(botClient(state, clientId))
+        .map((i) => ({ guild_id: i.guild.id, guild_name: i.guild.name, permissions: i.permissions })),
     counters: () => ({ ...state.counters }),
     requestLog: () => state.requestLog(),
     resetCounters: () => state.resetCounters(),

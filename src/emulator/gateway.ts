@@ -150,7 +150,9 @@ class GatewayConnection {
         large: false,
         unavailable: false,
         member_count: 1,
-        members: [{ user: botUser(token.bot), roles: [], joined_at: new Date(this.state.now()).toISOString(), deaf: false, mute: false, flags: 0 }],
+        members: [
+          { user: botUser(token.bot), roles: [], joined_at: new Date(this.state.now()).toISOString(), deaf: false, mute: false, flags: 0 },
+        ],
         channels: [],
         threads: [],
         presences: [],

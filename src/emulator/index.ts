@@ -99,12 +99,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     if (!extraHosts.includes(host)) extraHosts.push(host);
   }
-  const state = new EmulatorState(
-    options.clients ?? defaultClients(),
-    options.users ?? defaultUsers(),
-    lifetime,
-    options.now ?? Date.now,
-  );
+  const state = new EmulatorState(options.clients ?? defaultClients(), options.users ?? defaultUsers(), lifetime, options.now ?? Date.now);
   state.consentMode = options.consent ?? 'auto';
   const controls = createControls(state);
 

@@ -84,7 +84,9 @@ function isSavedState(value: unknown): value is SavedState {
     Array.isArray(v.clients) &&
     v.clients.every((c) => typeof c?.client_id === 'string' && typeof c.client_secret === 'string' && Array.isArray(c.redirect_uris)) &&
     Array.isArray(v.grants) &&
-    v.grants.every((g) => typeof g?.id === 'string' && typeof g.client_id === 'string' && typeof g.user_id === 'string' && Array.isArray(g.scopes)) &&
+    v.grants.every(
+      (g) => typeof g?.id === 'string' && typeof g.client_id === 'string' && typeof g.user_id === 'string' && Array.isArray(g.scopes),
+    ) &&
     (v.port === undefined || (Number.isInteger(v.port) && v.port > 0 && v.port < 65_536))
   );
 }

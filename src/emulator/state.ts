@@ -4,7 +4,15 @@
 // maps, so every check on the hot path is one Map lookup.
 import { BotRegistry } from './bots.js';
 import { randomToken } from './random.js';
-import type { EmulatorClient, EmulatorCounters, EmulatorGuild, EmulatorUser, FaultRoutes, RequestLogEntry, TokenResponse } from './types.js';
+import type {
+  EmulatorClient,
+  EmulatorCounters,
+  EmulatorGuild,
+  EmulatorUser,
+  FaultRoutes,
+  RequestLogEntry,
+  TokenResponse,
+} from './types.js';
 
 /** Codes live ten minutes (RFC 6749 §4.1.2 recommends at most ten). */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;

@@ -32,7 +32,13 @@ export const WIDGETS: Record<string, WidgetFixture> = {
     ],
     // Discord hides real ids in widgets: members get sequential ids per request.
     members: [
-      { id: '0', username: 'alice', status: 'online', avatar_url: 'https://cdn.discordapp.com/widget-avatars/alice.png', channel_id: '705223355447697438' },
+      {
+        id: '0',
+        username: 'alice',
+        status: 'online',
+        avatar_url: 'https://cdn.discordapp.com/widget-avatars/alice.png',
+        channel_id: '705223355447697438',
+      },
       { id: '1', username: 'bob', status: 'idle', avatar_url: 'https://cdn.discordapp.com/widget-avatars/bob.png' },
       { id: '2', username: 'carol', status: 'dnd', avatar_url: 'https://cdn.discordapp.com/widget-avatars/carol.png' },
     ],
@@ -64,7 +70,17 @@ export const TEMPLATES: Record<string, Record<string, unknown>> = {
       roles: [{ id: 0, name: '@everyone', permissions: '104324689', color: 0, hoist: false, mentionable: false }],
       channels: [
         { name: 'Text Channels', position: 1, type: 4, id: 1, parent_id: null, permission_overwrites: [] },
-        { name: 'general', position: 1, type: 0, id: 2, parent_id: 1, topic: null, nsfw: false, rate_limit_per_user: 0, permission_overwrites: [] },
+        {
+          name: 'general',
+          position: 1,
+          type: 0,
+          id: 2,
+          parent_id: 1,
+          topic: null,
+          nsfw: false,
+          rate_limit_per_user: 0,
+          permission_overwrites: [],
+        },
         { name: 'Voice Channels', position: 2, type: 4, id: 3, parent_id: null, permission_overwrites: [] },
         { name: 'General', position: 1, type: 2, id: 4, parent_id: 3, bitrate: 64000, user_limit: 0, permission_overwrites: [] },
       ],
@@ -77,7 +93,15 @@ export const TEMPLATES: Record<string, Record<string, unknown>> = {
 };
 
 export interface InviteFixture {
-  guild: { id: string; name: string; icon: string | null; features: string[]; verification_level: number; nsfw_level: number; premium_subscription_count: number };
+  guild: {
+    id: string;
+    name: string;
+    icon: string | null;
+    features: string[];
+    verification_level: number;
+    nsfw_level: number;
+    premium_subscription_count: number;
+  };
   channel: { id: string; name: string; type: number };
   inviter?: Record<string, unknown>;
   approximate_member_count: number;
@@ -86,18 +110,41 @@ export interface InviteFixture {
   scheduled_event?: Record<string, unknown>;
 }
 
-const inviter = { id: '80351110224678912', username: 'alice', avatar: '8342729096ea3675442027381ff50dfe', discriminator: '0', public_flags: 64, global_name: 'Alice' };
+const inviter = {
+  id: '80351110224678912',
+  username: 'alice',
+  avatar: '8342729096ea3675442027381ff50dfe',
+  discriminator: '0',
+  public_flags: 64,
+  global_name: 'Alice',
+};
 
 export const INVITES: Record<string, InviteFixture> = {
   [INVITE_CODE]: {
-    guild: { id: WIDGET_GUILD_ID, name: 'Discord API', icon: '2ccf5f8e1a5e4e9fa0a6cd5f2c7a2b7b', features: ['COMMUNITY', 'NEWS'], verification_level: 2, nsfw_level: 0, premium_subscription_count: 14 },
+    guild: {
+      id: WIDGET_GUILD_ID,
+      name: 'Discord API',
+      icon: '2ccf5f8e1a5e4e9fa0a6cd5f2c7a2b7b',
+      features: ['COMMUNITY', 'NEWS'],
+      verification_level: 2,
+      nsfw_level: 0,
+      premium_subscription_count: 14,
+    },
     channel: { id: '381887113391505410', name: 'welcome', type: 0 },
     approximate_member_count: 51842,
     approximate_presence_count: 9731,
     expires_at: null,
   },
   [EVENT_INVITE_CODE]: {
-    guild: { id: NO_WIDGET_GUILD_ID, name: 'Keygate Lab', icon: null, features: [], verification_level: 0, nsfw_level: 0, premium_subscription_count: 0 },
+    guild: {
+      id: NO_WIDGET_GUILD_ID,
+      name: 'Keygate Lab',
+      icon: null,
+      features: [],
+      verification_level: 0,
+      nsfw_level: 0,
+      premium_subscription_count: 0,
+    },
     channel: { id: '705223448020926474', name: 'office-hours', type: 0 },
     inviter,
     approximate_member_count: 12,
@@ -123,11 +170,61 @@ export const INVITES: Record<string, InviteFixture> = {
   },
 };
 
-export const ENTITLEMENTS: Array<Record<string, unknown> & { id: string; application_id: string; user_id: string; sku_id: string; guild_id?: string; ends_at: string | null; deleted: boolean }> = [
-  { id: '1019653849998299136', sku_id: '1019475255913222144', application_id: ENTITLEMENT_APPLICATION_ID, user_id: '80351110224678912', type: 8, deleted: false, starts_at: '2024-01-01T00:00:00+00:00', ends_at: '2030-01-01T00:00:00+00:00', consumed: false },
-  { id: '1019653849998299137', sku_id: '1019475255913222145', application_id: ENTITLEMENT_APPLICATION_ID, user_id: '80351110224678912', type: 4, deleted: false, starts_at: null, ends_at: null, consumed: false },
-  { id: '1019653849998299138', sku_id: '1019475255913222144', application_id: ENTITLEMENT_APPLICATION_ID, user_id: '80351110224678912', type: 8, deleted: false, starts_at: '2022-01-01T00:00:00+00:00', ends_at: '2023-01-01T00:00:00+00:00', consumed: false },
-  { id: '1019653849998299139', sku_id: '1019475255913222146', application_id: ENTITLEMENT_APPLICATION_ID, user_id: '80351110224678912', type: 1, deleted: true, starts_at: null, ends_at: null, consumed: false },
+export const ENTITLEMENTS: Array<
+  Record<string, unknown> & {
+    id: string;
+    application_id: string;
+    user_id: string;
+    sku_id: string;
+    guild_id?: string;
+    ends_at: string | null;
+    deleted: boolean;
+  }
+> = [
+  {
+    id: '1019653849998299136',
+    sku_id: '1019475255913222144',
+    application_id: ENTITLEMENT_APPLICATION_ID,
+    user_id: '80351110224678912',
+    type: 8,
+    deleted: false,
+    starts_at: '2024-01-01T00:00:00+00:00',
+    ends_at: '2030-01-01T00:00:00+00:00',
+    consumed: false,
+  },
+  {
+    id: '1019653849998299137',
+    sku_id: '1019475255913222145',
+    application_id: ENTITLEMENT_APPLICATION_ID,
+    user_id: '80351110224678912',
+    type: 4,
+    deleted: false,
+    starts_at: null,
+    ends_at: null,
+    consumed: false,
+  },
+  {
+    id: '1019653849998299138',
+    sku_id: '1019475255913222144',
+    application_id: ENTITLEMENT_APPLICATION_ID,
+    user_id: '80351110224678912',
+    type: 8,
+    deleted: false,
+    starts_at: '2022-01-01T00:00:00+00:00',
+    ends_at: '2023-01-01T00:00:00+00:00',
+    consumed: false,
+  },
+  {
+    id: '1019653849998299139',
+    sku_id: '1019475255913222146',
+    application_id: ENTITLEMENT_APPLICATION_ID,
+    user_id: '80351110224678912',
+    type: 1,
+    deleted: true,
+    starts_at: null,
+    ends_at: null,
+    consumed: false,
+  },
 ];
 
 const sticker = (id: string, name: string, tags: string, packId: string, sortValue: number) => ({
@@ -145,7 +242,10 @@ const sticker = (id: string, name: string, tags: string, packId: string, sortVal
 export const STICKER_PACKS = [
   {
     id: '847199849233514549',
-    stickers: [sticker('749054660769218631', 'Wave', 'wumpus, hello', '847199849233514549', 12), sticker('749054660769218632', 'Nap', 'wumpus, sleep', '847199849233514549', 13)],
+    stickers: [
+      sticker('749054660769218631', 'Wave', 'wumpus, hello', '847199849233514549', 12),
+      sticker('749054660769218632', 'Nap', 'wumpus, sleep', '847199849233514549', 13),
+    ],
     name: 'Wumpus Beyond',
     sku_id: '847199849233514547',
     cover_sticker_id: '749054660769218631',

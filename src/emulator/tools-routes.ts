@@ -32,7 +32,12 @@ export function toolRoute(path: string): ApiRoute | undefined {
   }
   if ((m = TEMPLATE.exec(path))) {
     const code = m[1];
-    return { method: 'GET', scopes: null, handle: (ex) => (TEMPLATES[code] ? json(ex, 200, TEMPLATES[code]) : json(ex, 404, { message: 'Unknown Guild Template', code: 10057 })) };
+    return {
+      method: 'GET',
+      scopes: null,
+      handle: (ex) =>
+        TEMPLATES[code] ? json(ex, 200, TEMPLATES[code]) : json(ex, 404, { message: 'Unknown Guild Template', code: 10057 }),
+    };
   }
   if ((m = INVITE.exec(path))) {
     const code = m[1];
@@ -40,7 +45,11 @@ export function toolRoute(path: string): ApiRoute | undefined {
   }
   if ((m = ENTITLEMENTS_PATH.exec(path))) {
     const applicationId = m[1];
-    return { method: 'GET', scopes: ['applications.entitlements'], handle: (ex, token, user) => entitlements(ex, token, user, applicationId) };
+    return {
+      method: 'GET',
+      scopes: ['applications.entitlements'],
+      handle: (ex, token, user) => entitlements(ex, token, user, applicationId),
+    };
   }
   return undefined;
 }
@@ -78,7 +87,13 @@ function widgetJson(ex: Exchange, guildId: string): void {
 }
 
 /** Widget image sizes by style, roughly Discord's. */
-const STYLES: Record<string, [number, number]> = { shield: [76, 20], banner1: [320, 82], banner2: [328, 76], banner3: [320, 100], banner4: [320, 152] };
+const STYLES: Record<string, [number, number]> = {
+  shield: [76, 20],
+  banner1: [320, 82],
+  banner2: [328, 76],
+  banner3: [320, 100],
+  banner4: [320, 152],
+};
 
 function widgetPng(ex: Exchange, guildId: string): void {
   const style = new URLSearchParams(ex.query).get('style') ?? 'shield';
@@ -87,7 +102,18 @@ function widgetPng(ex: Exchange, guildId: string): void {
     return json(ex, 400, {
       message: 'Invalid Form Body',
       code: 50035,
-      errors: { style: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: `Value must be one of {${Object.keys(STYLES).map((s) => `'${s}'`).join(', ')}}.` }] } },
+      errors: {
+        style: {
+          _errors: [
+            {
+              code: 'BASE_TYPE_CHOICES',
+              message: `Value must be one of {${Object.keys(STYLES)
+                .map((s) => `'${s}'`)
+                .join(', ')}}.`,
+            },
+          ],
+        },
+      },
     });
   }
   if (!enabledWidget(ex, guildId)) return;
@@ -139,7 +165,11 @@ function entitlements(ex: Exchange, _token: AccessToken, user: EmulatorUser, app
   const limitText = query.get('limit') ?? '100';
   const limit = Number(limitText);
   if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100) {
-    return json(ex, 400, { message: 'Invalid Form Body', code: 50035, errors: { limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be between 1 and 100.' }] } } });
+    return json(ex, 400, {
+      message: 'Invalid Form Body',
+      code: 50035,
+      errors: { limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be between 1 and 100.' }] } },
+    });
   }
   const skus = query.get('sku_ids')?.split(',').filter(Boolean);
   const guildId = query.get('guild_id');
@@ -191,5 +221,10 @@ export function png(width: number, height: number, pixel: (x: number, y: number)
     crc.writeUInt32BE(crc32(body));
     return Buffer.concat([length, body, crc]);
   };
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -49,13 +49,26 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
     if (!next) return result(record.status_reason ?? `${provider.display_name} answered 401 and the token could not be refreshed`, true);
     answer = await apiGet(provider, path, next);
     if (answer.status === 401) {
-      record = (await vault.update(provider.name, connection, (current) =>
-        current ? { ...current, status: 'revoked', status_reason: `${provider.display_name} answered 401 to a freshly refreshed token`, status_changed_at: new Date().toISOString() } : current,
-      )) ?? record;
+      record =
+        (await vault.update(provider.name, connection, (current) =>
+          current
+            ? {
+                ...current,
+                status: 'revoked',
+                status_reason: `${provider.display_name} answered 401 to a freshly refreshed token`,
+                status_changed_at: new Date().toISOString(),
+              }
+            : current,
+        )) ?? record;
       return result(record.status_reason ?? 'revoked', true);
     }
   }
-  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true), healthy: false, hint: 'try again shortly; the provider may be having trouble' };
+  if (answer.status !== 200)
+    return {
+      ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${path}`, true),
+      healthy: false,
+      hint: 'try again shortly; the provider may be having trouble',
+    };
   const body = answer.body as { scopes?: unknown } | undefined;
   const scopes = Array.isArray(body?.scopes) ? body.scopes.map(String) : record.tokens.scopes;
   // expires_at stays the record's: the provider's `expires` is computed on its side of the clock and
@@ -67,17 +80,30 @@ export async function checkHealth(vault: Vault, provider: ProviderDefinition, co
  * A bot token never expires and cannot be refreshed: 200 from the bot's account endpoint means it
  * works, 401 means it was reset in the Developer Portal (or the bot deleted), which is `revoked`.
  */
-async function checkBot(vault: Vault, provider: ProviderDefinition, record: ConnectionRecord, result: (detail: string, live: boolean) => Health): Promise<Health> {
+async function checkBot(
+  vault: Vault,
+  provider: ProviderDefinition,
+  record: ConnectionRecord,
+  result: (detail: string, live: boolean) => Health,
+): Promise<Health> {
   const spec = provider.bot?.account;
   if (!spec) return result('the provider file has no bot section; status is from the vault', false);
   const answer = await apiGet(provider, spec.path, record.tokens.access_token, provider.bot!.format);
   if (answer.status === 401) {
     const reason = `${provider.display_name} answered 401 to the bot token: it was reset in the Developer Portal, or the bot was deleted`;
     const stored = await vault.update(provider.name, record.connection, (current) =>
-      current && current.tokens.access_token === record.tokens.access_token ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() } : current,
+      current && current.tokens.access_token === record.tokens.access_token
+        ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() }
+        : current,
     );
-    return { ...result(reason, true), status: stored?.status ?? 'revoked', healthy: false, hint: fixHint(provider.name, record.connection, 'revoked', 'bot') };
+    return {
+      ...result(reason, true),
+      status: stored?.status ?? 'revoked',
+      healthy: false,
+      hint: fixHint(provider.name, record.connection, 'revoked', 'bot'),
+    };
   }
-  if (answer.status !== 200) return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${spec.path}`, true), healthy: false };
+  if (answer.status !== 200)
+    return { ...result(`${provider.display_name} answered HTTP ${answer.status} to GET ${spec.path}`, true), healthy: false };
   return result('bot token accepted by the provider', true);
 }

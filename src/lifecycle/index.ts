@@ -27,7 +27,9 @@ export async function freshRecord(vault: Vault, provider: ProviderDefinition, co
     record = await singleFlight(`${provider.name}/${connection}`, () => refreshConnection(vault, provider, connection));
   }
   if (!record) {
-    throw new ConnectionNotFoundError(`${provider.name}/${connection} is not connected`, { hint: fixHint(provider.name, connection, 'not_connected') });
+    throw new ConnectionNotFoundError(`${provider.name}/${connection} is not connected`, {
+      hint: fixHint(provider.name, connection, 'not_connected'),
+    });
   }
   return record;
 }
@@ -42,7 +44,9 @@ export async function afterUnauthorized(
   connection: string,
   token: string,
 ): Promise<{ record: ConnectionRecord | undefined; next: string | undefined }> {
-  const record = await singleFlight(`${provider.name}/${connection}#401`, () => refreshConnection(vault, provider, connection, { staleToken: token }));
+  const record = await singleFlight(`${provider.name}/${connection}#401`, () =>
+    refreshConnection(vault, provider, connection, { staleToken: token }),
+  );
   const next = record?.status === 'connected' && record.tokens.access_token !== token ? record.tokens.access_token : undefined;
   return { record, next };
 }
@@ -57,7 +61,11 @@ export async function afterUnauthorized(
  * So the cached token is served while it is still valid, saying so once; past its expiry the request
  * fails with the reason. Nothing is marked expired or revoked for it: the store is not even written.
  */
-export function createTokenAccess(vault: Vault, providers: Map<string, ProviderDefinition>, options: { warn?: (line: string) => void } = {}) {
+export function createTokenAccess(
+  vault: Vault,
+  providers: Map<string, ProviderDefinition>,
+  options: { warn?: (line: string) => void } = {},
+) {
   const cache = new Map<string, ConnectionRecord>();
   const warned = new Set<string>();
   const providerOf = (name: string): ProviderDefinition => {
@@ -85,7 +93,10 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
       } catch (err) {
         if (!(err instanceof StoreUnavailableError) || !cached) throw err;
         if (cached.status === 'connected' && !isExpired(cached)) {
-          sayOnce(`${key}:cached`, `keygate: ${err.message}; serving ${key}'s cached token until it expires (${cached.tokens.expires_at}), since a refresh must be coordinated through the store`);
+          sayOnce(
+            `${key}:cached`,
+            `keygate: ${err.message}; serving ${key}'s cached token until it expires (${cached.tokens.expires_at}), since a refresh must be coordinated through the store`,
+          );
           return cached.tokens.access_token;
         }
         throw new CredentialError(`${key}'s token has expired and cannot be refreshed: ${err.message}`, {
@@ -106,7 +117,10 @@ export function createTokenAccess(vault: Vault, providers: Map<string, ProviderD
         outcome = await afterUnauthorized(vault, providerOf(providerName), connection, token);
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
-        sayOnce(`${key}:401`, `keygate: ${err.message}; passing a 401 for ${key} through without refreshing, since a refresh must be coordinated through the store`);
+        sayOnce(
+          `${key}:401`,
+          `keygate: ${err.message}; passing a 401 for ${key} through without refreshing, since a refresh must be coordinated through the store`,
+        );
         return undefined;
       }
       const { record, next } = outcome;

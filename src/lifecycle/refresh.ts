@@ -29,7 +29,10 @@ export function resetRefreshMargin(): void {
  * not on every call. A configured margin (setting refresh.margin) is capped at half the lifetime, so
  * a margin longer than a short-lived token never turns every request into a refresh.
  */
-export function refreshMargin(record: Pick<ConnectionRecord, 'tokens' | 'refreshed_at' | 'created_at'>, margin: number | 'auto' = configuredMargin()): number {
+export function refreshMargin(
+  record: Pick<ConnectionRecord, 'tokens' | 'refreshed_at' | 'created_at'>,
+  margin: number | 'auto' = configuredMargin(),
+): number {
   const expires = record.tokens.expires_at ? Date.parse(record.tokens.expires_at) : NaN;
   if (Number.isNaN(expires)) return 0;
   const issued = Date.parse(record.refreshed_at ?? record.created_at);
@@ -59,7 +62,12 @@ export interface RefreshOptions {
  * afterwards: refreshed, unchanged (another process already refreshed), `revoked` after
  * invalid_grant, or `expired` when the provider could not be reached and the token has run out.
  */
-export async function refreshConnection(vault: Vault, provider: ProviderDefinition, connection: string, options: RefreshOptions = {}): Promise<ConnectionRecord | undefined> {
+export async function refreshConnection(
+  vault: Vault,
+  provider: ProviderDefinition,
+  connection: string,
+  options: RefreshOptions = {},
+): Promise<ConnectionRecord | undefined> {
   const now = options.now ?? Date.now;
   return vault.update(provider.name, connection, async (current) => {
     if (!current || current.status === 'revoked') return UNCHANGED;
@@ -73,7 +81,12 @@ export async function refreshConnection(vault: Vault, provider: ProviderDefiniti
     const stamp = () => new Date(now()).toISOString();
     if (!refreshToken) {
       return isExpired(current, now()) && current.status !== 'expired'
-        ? { ...current, status: 'expired', status_reason: 'access token expired and no refresh token was issued', status_changed_at: stamp() }
+        ? {
+            ...current,
+            status: 'expired',
+            status_reason: 'access token expired and no refresh token was issued',
+            status_changed_at: stamp(),
+          }
         : UNCHANGED;
     }
     const client = await vault.readClient(provider.name);
@@ -87,10 +100,22 @@ export async function refreshConnection(vault: Vault, provider: ProviderDefiniti
       try {
         const response = await refreshTokens(provider, client, refreshToken);
         const tokens = toTokenSet(response, current.tokens.scopes, now(), current.tokens);
-        return { ...current, tokens, status: 'connected', status_reason: undefined, status_changed_at: current.status === 'connected' ? current.status_changed_at : stamp(), refreshed_at: stamp() };
+        return {
+          ...current,
+          tokens,
+          status: 'connected',
+          status_reason: undefined,
+          status_changed_at: current.status === 'connected' ? current.status_changed_at : stamp(),
+          refreshed_at: stamp(),
+        };
       } catch (err) {
         if (err instanceof OAuthError && err.oauthError === 'invalid_grant') {
-          return { ...current, status: 'revoked', status_reason: `refresh token refused by ${provider.display_name} (invalid_grant)`, status_changed_at: stamp() };
+          return {
+            ...current,
+            status: 'revoked',
+            status_reason: `refresh token refused by ${provider.display_name} (invalid_grant)`,
+            status_changed_at: stamp(),
+          };
         }
         const transient = err instanceof TransientProviderError || (err instanceof OAuthError && err.status >= 500);
         const delay = Math.min(250 * 2 ** attempt, 2000);
@@ -101,7 +126,9 @@ export async function refreshConnection(vault: Vault, provider: ProviderDefiniti
         // Not a verdict on the credential: keep the token while it is valid, else mark expired.
         if (!isExpired(current, now())) return UNCHANGED;
         const reason = `refresh failed: ${(err as Error).message}`;
-        return current.status === 'expired' && current.status_reason === reason ? UNCHANGED : { ...current, status: 'expired', status_reason: reason, status_changed_at: stamp() };
+        return current.status === 'expired' && current.status_reason === reason
+          ? UNCHANGED
+          : { ...current, status: 'expired', status_reason: reason, status_changed_at: stamp() };
       }
     }
   });

@@ -55,7 +55,8 @@ export async function selectConnections(vault: Vault, flags: string[] | undefine
   if (flags?.length) {
     for (const flag of flags) {
       const match = /^([a-z0-9][a-z0-9_-]{0,63})\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(flag);
-      if (!match) throw new UsageError(`--connection expects <provider>/<name>, got \`${flag}\``, { hint: 'e.g. --connection discord/work' });
+      if (!match)
+        throw new UsageError(`--connection expects <provider>/<name>, got \`${flag}\``, { hint: 'e.g. --connection discord/work' });
       await add(match[1], match[2]);
     }
     return withBots(vault, selections);
@@ -112,7 +113,13 @@ export function exposeTools(selections: Selection[], filter?: (provider: string,
           title,
           description: describe(tool, cov, provider.name, connection),
           inputSchema: inputSchema(tool),
-          annotations: { title, readOnlyHint: tool.method === 'GET', idempotentHint: tool.method === 'GET', destructiveHint: false, openWorldHint: true },
+          annotations: {
+            title,
+            readOnlyHint: tool.method === 'GET',
+            idempotentHint: tool.method === 'GET',
+            destructiveHint: false,
+            openWorldHint: true,
+          },
         },
       });
     }
@@ -130,7 +137,8 @@ function describe(tool: Tool, cov: Coverage, provider: string, connection: strin
   const parts = [tool.description.trim()];
   const ref = `${provider}/${connection}`;
   if (tool.auth === 'none') parts.push('Needs no token.');
-  else if (tool.auth === 'bot') parts.push(`Needs a bot token${tool.auth_when.length ? ' (except as noted)' : ''}: uses ${provider}'s bot connection.`);
+  else if (tool.auth === 'bot')
+    parts.push(`Needs a bot token${tool.auth_when.length ? ' (except as noted)' : ''}: uses ${provider}'s bot connection.`);
   else parts.push(`Acts as ${ref}; needs scopes: ${cov.scopes.length ? cov.scopes.join(', ') : 'none beyond a user token'}.`);
   if (tool.deprecated) parts.push(`Deprecated${tool.deprecated.replaced_by ? `: use ${provider}_${tool.deprecated.replaced_by}` : ''}.`);
   if (!cov.callable) parts.push(`NOT AVAILABLE with ${ref} (${cov.note ?? 'missing scopes'}); calling it returns the fix.`);

@@ -20,7 +20,8 @@ export interface ClientConfigOptions {
 
 /** Where each client reads the snippet from, for the help line printed beside it. */
 export const CONFIG_FILES: Record<McpClient, string> = {
-  claude: 'Claude Desktop: claude_desktop_config.json; Claude Code: .mcp.json in the project (or `claude mcp add-json keygate \'<the keygate entry>\'`)',
+  claude:
+    "Claude Desktop: claude_desktop_config.json; Claude Code: .mcp.json in the project (or `claude mcp add-json keygate '<the keygate entry>'`)",
   cursor: '~/.cursor/mcp.json, or .cursor/mcp.json in the project',
   vscode: '.vscode/mcp.json in the workspace',
 };

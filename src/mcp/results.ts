@@ -19,7 +19,8 @@ export function toolResult(result: ToolResult): McpToolResult {
   }
   const out: McpToolResult = { content: [{ type: 'text', text: JSON.stringify(result.body, null, 2) }] };
   // structuredContent must be an object; arrays (guild lists) stay text only.
-  if (result.body !== null && typeof result.body === 'object' && !Array.isArray(result.body)) out.structuredContent = result.body as Record<string, unknown>;
+  if (result.body !== null && typeof result.body === 'object' && !Array.isArray(result.body))
+    out.structuredContent = result.body as Record<string, unknown>;
   return out;
 }
 

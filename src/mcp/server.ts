@@ -122,7 +122,10 @@ async function statusResult(vault: Vault, exposed: ExposedTool[]): Promise<McpTo
     }
     const body = { connections };
     const lines = connections.length
-      ? connections.map((c) => `${c.provider}/${c.connection}: ${c.status}${c.account_name ? ` as ${c.account_name}` : ''}${c.scopes ? ` (${c.scopes})` : ''}${c.hint ? ` — ${c.hint}` : ''}`)
+      ? connections.map(
+          (c) =>
+            `${c.provider}/${c.connection}: ${c.status}${c.account_name ? ` as ${c.account_name}` : ''}${c.scopes ? ` (${c.scopes})` : ''}${c.hint ? ` — ${c.hint}` : ''}`,
+        )
       : ['No connections. The user can connect one with `keygate login discord`.'];
     return { content: [{ type: 'text', text: lines.join('\n') }], structuredContent: body };
   } catch (err) {

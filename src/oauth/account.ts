@@ -10,7 +10,12 @@ export function authorizationValue(provider: ProviderDefinition, token: string):
 }
 
 /** GET base_url + path with the token; returns status and parsed JSON (undefined when not JSON). */
-export async function apiGet(provider: ProviderDefinition, path: string, token: string, format = provider.injection.format): Promise<{ status: number; body: unknown }> {
+export async function apiGet(
+  provider: ProviderDefinition,
+  path: string,
+  token: string,
+  format = provider.injection.format,
+): Promise<{ status: number; body: unknown }> {
   const url = `${provider.api.base_url.replace(/\/$/, '')}${path}`;
   try {
     const response = await request(url, {
@@ -21,7 +26,10 @@ export async function apiGet(provider: ProviderDefinition, path: string, token: 
     return { status: response.statusCode, body: parseJson(await response.body.text()) };
   } catch (err) {
     if (err instanceof KeygateError) throw err; // a bad KEYGATE_CONNECT_TO, named as such
-    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${networkReason(err)}`, { hint: networkHint(err), cause: err });
+    throw new ProviderRequestError(`GET ${new URL(url).host}${new URL(url).pathname} failed: ${networkReason(err)}`, {
+      hint: networkHint(err),
+      cause: err,
+    });
   }
 }
 
@@ -38,7 +46,7 @@ export async function fetchAccount(provider: ProviderDefinition, token: string):
   return { id: scalar(data[spec.id_field]), name: scalar(data[spec.name_field]) };
 }
 
-/** A string or number field as text (Discord ids are strings; other providers may use numbers). */
-function scalar(value: unknown): string {
+/** An account field as text: strings as they are, numbers (other providers' ids) in decimal, anything else empty. */
+export function scalar(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }

@@ -27,7 +27,12 @@ export interface ClientForm {
   onSubmit(clientId: string, clientSecret: string): string;
 }
 
-export async function startCallbackServer(options: { port: number; state: string; providerName: string; clientForm?: ClientForm }): Promise<CallbackServer> {
+export async function startCallbackServer(options: {
+  port: number;
+  state: string;
+  providerName: string;
+  clientForm?: ClientForm;
+}): Promise<CallbackServer> {
   let settle!: (result: CallbackResult) => void;
   const result = new Promise<CallbackResult>((resolve) => (settle = resolve));
   let settled = false;
@@ -52,7 +57,12 @@ export async function startCallbackServer(options: { port: number; state: string
     }
     const state = url.searchParams.get('state') ?? '';
     if (settled || !sameSecret(state, options.state)) {
-      return page(res, 400, 'Login not recognised', 'This callback does not belong to the login keygate is waiting for (missing or wrong state). If you started a login, use the link keygate printed.');
+      return page(
+        res,
+        400,
+        'Login not recognised',
+        'This callback does not belong to the login keygate is waiting for (missing or wrong state). If you started a login, use the link keygate printed.',
+      );
     }
     const error = url.searchParams.get('error');
     const code = url.searchParams.get('code');
@@ -75,12 +85,19 @@ export async function startCallbackServer(options: { port: number; state: string
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new UsageError(`port ${options.port} on 127.0.0.1 is already in use`, {
-          hint: `stop what is using it, or pass --port <n> (and register http://127.0.0.1:<n>${CALLBACK_PATH} with the provider)`,
-          cause: err,
-        }));
+        reject(
+          new UsageError(`port ${options.port} on 127.0.0.1 is already in use`, {
+            hint: `stop what is using it, or pass --port <n> (and register http://127.0.0.1:<n>${CALLBACK_PATH} with the provider)`,
+            cause: err,
+          }),
+        );
       } else {
-        reject(new KeygateError(`cannot start the callback server on 127.0.0.1:${options.port}: ${err.code ?? err.message}`, { hint: 'try another --port', cause: err }));
+        reject(
+          new KeygateError(`cannot start the callback server on 127.0.0.1:${options.port}: ${err.code ?? err.message}`, {
+            hint: 'try another --port',
+            cause: err,
+          }),
+        );
       }
     });
     server.listen(options.port, '127.0.0.1', () => resolve());
@@ -107,13 +124,20 @@ export async function startCallbackServer(options: { port: number; state: string
  * The client-credentials form: shown instead of a terminal prompt when keygate has no TTY but opens a
  * browser. The state travels in the form as a CSRF token; Origin, when sent, must be this server.
  */
-async function clientSetup(req: http.IncomingMessage, res: http.ServerResponse, url: URL, options: { port: number; state: string; providerName: string }, form: ClientForm): Promise<void> {
+async function clientSetup(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  options: { port: number; state: string; providerName: string },
+  form: ClientForm,
+): Promise<void> {
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== `http://127.0.0.1:${options.port}` && origin !== `http://localhost:${options.port}`) {
     return page(res, 403, 'Refused', 'This form only accepts submissions from itself.');
   }
   if (req.method === 'GET') {
-    if (!sameSecret(url.searchParams.get('state') ?? '', options.state)) return page(res, 400, 'Login not recognised', 'Use the link keygate printed.');
+    if (!sameSecret(url.searchParams.get('state') ?? '', options.state))
+      return page(res, 400, 'Login not recognised', 'Use the link keygate printed.');
     const name = escapeHtml(options.providerName);
     return page(
       res,

@@ -14,7 +14,8 @@ export type ClientCheck =
 
 /** Network and certificate failures are thrown (with their own diagnosis), not turned into a verdict. */
 export async function checkClient(provider: ProviderDefinition, client: ClientCredentials): Promise<ClientCheck> {
-  if (!client.client_secret) return { verdict: 'unchecked', detail: `no client secret, so ${provider.display_name} cannot check the client id without a browser` };
+  if (!client.client_secret)
+    return { verdict: 'unchecked', detail: `no client secret, so ${provider.display_name} cannot check the client id without a browser` };
   const scope = provider.oauth2.default_scopes[0] ?? 'identify';
   try {
     const tokens = await clientCredentialsGrant(provider, client, scope);
@@ -23,11 +24,21 @@ export async function checkClient(provider: ProviderDefinition, client: ClientCr
     return { verdict: 'valid', detail: `${provider.display_name} accepted client id ${client.client_id} and its secret` };
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;
-    if (err.oauthError === 'invalid_client') return { verdict: 'invalid', detail: `${provider.display_name} does not accept client id ${client.client_id} with this secret (invalid_client)` };
+    if (err.oauthError === 'invalid_client')
+      return {
+        verdict: 'invalid',
+        detail: `${provider.display_name} does not accept client id ${client.client_id} with this secret (invalid_client)`,
+      };
     // Discord checks the grant type before the client, so these say nothing about the credentials.
     if (err.oauthError === 'unsupported_grant_type' || err.oauthError === 'unauthorized_client') {
-      return { verdict: 'unchecked', detail: `${provider.display_name} does not offer the client-credentials grant to this app (${err.oauthError}), so the secret is checked at login` };
+      return {
+        verdict: 'unchecked',
+        detail: `${provider.display_name} does not offer the client-credentials grant to this app (${err.oauthError}), so the secret is checked at login`,
+      };
     }
-    return { verdict: 'valid', detail: `${provider.display_name} authenticated client id ${client.client_id} (the check grant itself answered ${err.oauthError})` };
+    return {
+      verdict: 'valid',
+      detail: `${provider.display_name} authenticated client id ${client.client_id} (the check grant itself answered ${err.oauthError})`,
+    };
   }
 }

@@ -44,7 +44,9 @@ export async function resolveClient(
 async function prompt(provider: ProviderDefinition): Promise<ResolvedClient> {
   const { input, password } = await import('@inquirer/prompts');
   try {
-    const client_id = (await input({ message: `${provider.display_name} client ID:`, validate: (v) => v.trim() !== '' || 'required' })).trim();
+    const client_id = (
+      await input({ message: `${provider.display_name} client ID:`, validate: (v) => v.trim() !== '' || 'required' })
+    ).trim();
     const client_secret = (await password({ message: `${provider.display_name} client secret (hidden):`, mask: false })).trim();
     return { credentials: { client_id, client_secret: client_secret || undefined }, source: 'prompt' };
   } catch (err) {

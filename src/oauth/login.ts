@@ -42,7 +42,12 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
   const scopes = options.scopes ?? provider.oauth2.default_scopes;
   checkScopes(provider, scopes);
   // --force prefers new client credentials (environment, prompt), so a wrong stored secret can be replaced.
-  const resolved = await resolveClient(provider, vault, { env: options.env, interactive: options.interactive, preferNew: options.force, browserForm: options.browserForm });
+  const resolved = await resolveClient(provider, vault, {
+    env: options.env,
+    interactive: options.interactive,
+    preferNew: options.force,
+    browserForm: options.browserForm,
+  });
   // A wrong client id or secret is caught now, not after the user has waited out the browser timeout.
   if (resolved.credentials) await refuseBadClient(provider, resolved.credentials, resolved.source, options.connection);
 
@@ -52,7 +57,8 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
   const fromForm = new Promise<ClientCredentials>((resolve) => (formCredentials = resolve));
   let redirect = '';
   const connectTo = parseConnectTo(options.env.KEYGATE_CONNECT_TO);
-  const urlFor = (clientId: string) => reachableUrl(authorizeUrl(provider, { clientId, redirectUri: redirect, scopes, state, pkce }), connectTo);
+  const urlFor = (clientId: string) =>
+    reachableUrl(authorizeUrl(provider, { clientId, redirectUri: redirect, scopes, state, pkce }), connectTo);
   const authorizeOrigin = new URL(reachableUrl(provider.oauth2.authorize_url, connectTo)).origin;
   const redirected = authorizeOrigin !== new URL(provider.oauth2.authorize_url).origin;
   const callback = await startCallbackServer({
@@ -84,19 +90,33 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
       client = resolved;
       const url = urlFor(client.credentials.client_id);
       options.say(`Open this URL to authorize keygate:\n\n  ${url}\n`);
-      if (redirected) options.say(`(KEYGATE_CONNECT_TO sends ${new URL(provider.oauth2.authorize_url).host} to ${new URL(authorizeOrigin).host}, so the browser goes there.)`);
+      if (redirected)
+        options.say(
+          `(KEYGATE_CONNECT_TO sends ${new URL(provider.oauth2.authorize_url).host} to ${new URL(authorizeOrigin).host}, so the browser goes there.)`,
+        );
       await options.onAuthorizeUrl?.(url);
     }
 
     const result = await waitFor(callback.result, options.timeoutSeconds, redirect, provider);
     if ('error' in result) {
-      throw new KeygateError(`${provider.display_name} did not authorize the login: ${result.error}${result.description ? ` (${result.description})` : ''}`, {
-        hint: result.error === 'access_denied' ? `run \`${loginCommand(provider.name, options.connection, { force: options.force })}\` again and approve access` : 'check the scopes and the app settings, then try again',
-      });
+      throw new KeygateError(
+        `${provider.display_name} did not authorize the login: ${result.error}${result.description ? ` (${result.description})` : ''}`,
+        {
+          hint:
+            result.error === 'access_denied'
+              ? `run \`${loginCommand(provider.name, options.connection, { force: options.force })}\` again and approve access`
+              : 'check the scopes and the app settings, then try again',
+        },
+      );
     }
     let record: ConnectionRecord;
     try {
-      const response = await exchangeCode(provider, client.credentials, { code: result.code, redirectUri: redirect, verifier: pkce?.verifier, connection: options.connection });
+      const response = await exchangeCode(provider, client.credentials, {
+        code: result.code,
+        redirectUri: redirect,
+        verifier: pkce?.verifier,
+        connection: options.connection,
+      });
       const now = Date.now();
       const tokens = toTokenSet(response, scopes, now);
       const account = await fetchAccount(provider, tokens.access_token);
@@ -119,10 +139,19 @@ export async function login(provider: ProviderDefinition, vault: Vault, options:
       await vault.write(record);
       if (client.source !== 'stored') await vault.writeClient(provider.name, client.credentials);
     } catch (err) {
-      callback.finish({ ok: false, message: err instanceof OAuthError ? `${provider.display_name} refused the code exchange: ${err.oauthError}.` : 'The code exchange failed; see the terminal.' });
+      callback.finish({
+        ok: false,
+        message:
+          err instanceof OAuthError
+            ? `${provider.display_name} refused the code exchange: ${err.oauthError}.`
+            : 'The code exchange failed; see the terminal.',
+      });
       throw err;
     }
-    callback.finish({ ok: true, message: `keygate connected ${ref}${record.account ? ` as ${record.account.name}` : ''}. You can close this tab.` });
+    callback.finish({
+      ok: true,
+      message: `keygate connected ${ref}${record.account ? ` as ${record.account.name}` : ''}. You can close this tab.`,
+    });
     const missing = scopes.filter((s) => !record.tokens.scopes.includes(s));
     return { record, requested: scopes, missing };
   } finally {
@@ -139,7 +168,10 @@ async function refuseToReplace(provider: ProviderDefinition, vault: Vault, conne
     existing = await vault.peek(provider.name, connection);
     if (existing?.status === 'connected') await vault.read(provider.name, connection);
   } catch (err) {
-    throw new KeygateError(`${ref} exists but cannot be read: ${(err as Error).message}`, { hint: `run \`${replace}\` to replace it`, cause: err });
+    throw new KeygateError(`${ref} exists but cannot be read: ${(err as Error).message}`, {
+      hint: `run \`${replace}\` to replace it`,
+      cause: err,
+    });
   }
   if (existing?.status === 'connected') {
     throw new KeygateError(`${ref} is already connected${existing.account ? ` as ${existing.account.name}` : ''}`, {
@@ -155,7 +187,8 @@ async function refuseBadClient(provider: ProviderDefinition, client: ClientCrede
 }
 
 function checkScopes(provider: ProviderDefinition, scopes: string[]): void {
-  if (scopes.length === 0) throw new UsageError('no scopes to request', { hint: 'pass --scopes a,b or set default_scopes in the provider file' });
+  if (scopes.length === 0)
+    throw new UsageError('no scopes to request', { hint: 'pass --scopes a,b or set default_scopes in the provider file' });
   const known = provider.oauth2.scopes;
   if (!known) return;
   const unknown = scopes.filter((s) => !(s in known));

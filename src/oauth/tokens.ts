@@ -28,7 +28,9 @@ export class OAuthError extends ProviderRequestError {
     endpoint: string,
     hint?: string,
   ) {
-    super(`${endpoint} refused the request: ${oauthError}${description ? ` (${description})` : ''}`, { hint: hint ?? 'check the provider settings and try again' });
+    super(`${endpoint} refused the request: ${oauthError}${description ? ` (${description})` : ''}`, {
+      hint: hint ?? 'check the provider settings and try again',
+    });
   }
 }
 
@@ -55,7 +57,13 @@ function hintFor(code: string, provider: ProviderDefinition, context: TokenCallC
 
 const TIMEOUT_MS = 15_000;
 
-async function postForm(provider: ProviderDefinition, url: string, client: ClientCredentials, form: Record<string, string>, what: string): Promise<{ status: number; body: unknown }> {
+async function postForm(
+  provider: ProviderDefinition,
+  url: string,
+  client: ClientCredentials,
+  form: Record<string, string>,
+  what: string,
+): Promise<{ status: number; body: unknown }> {
   const body = new URLSearchParams(form);
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
@@ -91,7 +99,13 @@ async function postForm(provider: ProviderDefinition, url: string, client: Clien
   return { status: response.statusCode, body: text === '' ? {} : parseJson(text) };
 }
 
-async function tokenCall(provider: ProviderDefinition, client: ClientCredentials, form: Record<string, string>, what: string, context: TokenCallContext = {}): Promise<TokenResponse> {
+async function tokenCall(
+  provider: ProviderDefinition,
+  client: ClientCredentials,
+  form: Record<string, string>,
+  what: string,
+  context: TokenCallContext = {},
+): Promise<TokenResponse> {
   const url = provider.oauth2.token_url;
   const { status, body } = await postForm(provider, url, client, form, what);
   const data = (body ?? {}) as Record<string, unknown>;
@@ -99,12 +113,24 @@ async function tokenCall(provider: ProviderDefinition, client: ClientCredentials
     return data as unknown as TokenResponse;
   }
   if (status >= 400 && status < 500 && typeof data.error === 'string') {
-    throw new OAuthError(status, data.error, typeof data.error_description === 'string' ? data.error_description : undefined, `${provider.display_name}'s token endpoint`, hintFor(data.error, provider, context));
+    throw new OAuthError(
+      status,
+      data.error,
+      typeof data.error_description === 'string' ? data.error_description : undefined,
+      `${provider.display_name}'s token endpoint`,
+      hintFor(data.error, provider, context),
+    );
   }
-  throw new TransientProviderError(`${what} at ${new URL(url).host} failed: HTTP ${status}`, { hint: 'the provider may be having trouble; try again shortly' });
+  throw new TransientProviderError(`${what} at ${new URL(url).host} failed: HTTP ${status}`, {
+    hint: 'the provider may be having trouble; try again shortly',
+  });
 }
 
-export function exchangeCode(provider: ProviderDefinition, client: ClientCredentials, params: { code: string; redirectUri: string; verifier?: string; connection?: string }): Promise<TokenResponse> {
+export function exchangeCode(
+  provider: ProviderDefinition,
+  client: ClientCredentials,
+  params: { code: string; redirectUri: string; verifier?: string; connection?: string },
+): Promise<TokenResponse> {
   const form: Record<string, string> = { grant_type: 'authorization_code', code: params.code, redirect_uri: params.redirectUri };
   if (params.verifier) form.code_verifier = params.verifier;
   return tokenCall(provider, client, form, 'code exchange', { connection: params.connection });
@@ -123,19 +149,27 @@ export function refreshTokens(provider: ProviderDefinition, client: ClientCreden
 }
 
 /** Revokes at the provider (Discord revokes the whole authorization for any of its tokens). */
-export async function revokeToken(provider: ProviderDefinition, client: ClientCredentials, token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
+export async function revokeToken(
+  provider: ProviderDefinition,
+  client: ClientCredentials,
+  token: string,
+  hint: 'access_token' | 'refresh_token',
+): Promise<void> {
   const url = provider.oauth2.revocation_url;
   if (!url) return;
   const { status, body } = await postForm(provider, url, client, { token, token_type_hint: hint }, 'revocation');
   if (status < 200 || status >= 300) {
     const code = typeof (body as { error?: unknown })?.error === 'string' ? (body as { error: string }).error : `HTTP ${status}`;
-    throw new ProviderRequestError(`revocation at ${new URL(url).host} failed: ${code}`, { hint: 'revoke the app in the provider’s settings if it still shows' });
+    throw new ProviderRequestError(`revocation at ${new URL(url).host} failed: ${code}`, {
+      hint: 'revoke the app in the provider’s settings if it still shows',
+    });
   }
 }
 
 /** The stored form of a token response. Scopes are the granted ones, from the response. */
 export function toTokenSet(response: TokenResponse, requestedScopes: string[], now = Date.now(), previous?: TokenSet): TokenSet {
-  const granted = typeof response.scope === 'string' ? response.scope.split(/[ ,]+/).filter(Boolean) : (previous?.scopes ?? requestedScopes);
+  const granted =
+    typeof response.scope === 'string' ? response.scope.split(/[ ,]+/).filter(Boolean) : (previous?.scopes ?? requestedScopes);
   return {
     access_token: response.access_token,
     // Refresh tokens rotate (Discord issues a new one each time); keep the old one only if none came.

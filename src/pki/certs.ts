@@ -41,7 +41,7 @@ export interface CreateCaOptions {
 }
 
 export async function createCertificateAuthority(options: CreateCaOptions): Promise<CertificateAuthority> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(true, 0, true),
@@ -78,7 +78,7 @@ export async function loadCertificateAuthority(ca: CertificateAuthority): Promis
     certPem: ca.certPem,
     async issue(hostnames, validDays = 30) {
       if (hostnames.length === 0) throw new Error('a leaf certificate needs at least one hostname');
-      const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+      const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
       const now = Date.now();
       const cert = await x509.X509CertificateGenerator.create({
         serialNumber: serial(),
@@ -93,7 +93,10 @@ export async function loadCertificateAuthority(ca: CertificateAuthority): Promis
           new x509.BasicConstraintsExtension(false, undefined, true),
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
           new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-          new x509.SubjectAlternativeNameExtension(hostnames.map((value) => ({ type: isIP(value) ? ('ip' as const) : ('dns' as const), value })), false),
+          new x509.SubjectAlternativeNameExtension(
+            hostnames.map((value) => ({ type: isIP(value) ? ('ip' as const) : ('dns' as const), value })),
+            false,
+          ),
           authorityKeyId,
         ],
       });

@@ -62,7 +62,7 @@ export async function getProvider(name: string, options: ProviderOptions = {}): 
   }
   if (base !== undefined && override !== undefined) return overridden(name, bundledFile, base, userFile, override);
   const file = base !== undefined ? bundledFile : userFile;
-  const data = (base ?? override);
+  const data = base ?? override;
   check(file, problemsOf(data));
   return finish(name, data, base !== undefined ? 'bundled' : 'custom', [file]);
 }
@@ -153,7 +153,10 @@ function check(file: string, found: ValidationProblem[]): void {
   if (lines.length === 0) return;
   const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? 's' : ''})` : '';
   throw new ProviderError(`${lines[0]}${more}`, {
-    hint: lines.length > 1 ? `\`keygate providers validate ${file}\` lists them all` : `fix the file, then check it with \`keygate providers validate ${file}\``,
+    hint:
+      lines.length > 1
+        ? `\`keygate providers validate ${file}\` lists them all`
+        : `fix the file, then check it with \`keygate providers validate ${file}\``,
     problems: lines,
   });
 }
@@ -165,8 +168,13 @@ function readJsonFile(file: string): unknown {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR') throw new ProviderError(`${file} is a directory, not a provider file`, { hint: 'name a .json file, e.g. providers/discord.json', cause: err });
-    if (code === 'ENOTDIR') throw new ProviderError(`${file}: a parent of it is a file, not a directory`, { hint: 'check the path', cause: err });
+    if (code === 'EISDIR')
+      throw new ProviderError(`${file} is a directory, not a provider file`, {
+        hint: 'name a .json file, e.g. providers/discord.json',
+        cause: err,
+      });
+    if (code === 'ENOTDIR')
+      throw new ProviderError(`${file}: a parent of it is a file, not a directory`, { hint: 'check the path', cause: err });
     const hint = code === 'EACCES' || code === 'EPERM' ? `run \`chmod u+r ${file}\` (or check its owner)` : 'check the path and the disk';
     throw new ProviderError(`${file}: cannot be read (${code ?? 'error'})`, { hint, cause: err });
   }

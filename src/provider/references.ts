@@ -17,7 +17,10 @@ export function checkReferences(data: unknown): ValidationProblem[] {
     list.forEach((scope, i) => {
       if (typeof scope !== 'string' || Object.hasOwn(scopes, scope)) return;
       const hint = closest(scope, known);
-      problems.push({ path: `${path}[${i}]`, message: `${JSON.stringify(scope)} is not in $.oauth2.scopes${hint ? ` (did you mean "${hint}"?)` : ''}` });
+      problems.push({
+        path: `${path}[${i}]`,
+        message: `${JSON.stringify(scope)} is not in $.oauth2.scopes${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      });
     });
   };
   checkList(field(oauth2, 'default_scopes'), '$.oauth2.default_scopes');
@@ -31,7 +34,10 @@ export function checkReferences(data: unknown): ValidationProblem[] {
         for (const scope of Object.keys(optional)) {
           if (Object.hasOwn(scopes, scope)) continue;
           const hint = closest(scope, known);
-          problems.push({ path: `${at}.optional_scopes.${scope}`, message: `is not in $.oauth2.scopes${hint ? ` (did you mean "${hint}"?)` : ''}` });
+          problems.push({
+            path: `${at}.optional_scopes.${scope}`,
+            message: `is not in $.oauth2.scopes${hint ? ` (did you mean "${hint}"?)` : ''}`,
+          });
         }
       }
       const rules = field(tool, 'auth_when');
@@ -49,7 +55,10 @@ function checkReplacements(tools: unknown, problems: ValidationProblem[]): void 
     const replacement = field(field(tool, 'deprecated'), 'replaced_by');
     if (typeof replacement !== 'string' || Object.hasOwn(tools, replacement)) continue;
     const hint = closest(replacement, names);
-    problems.push({ path: `$.tools.${name}.deprecated.replaced_by`, message: `${JSON.stringify(replacement)} is not a tool of this provider${hint ? ` (did you mean "${hint}"?)` : ''}` });
+    problems.push({
+      path: `$.tools.${name}.deprecated.replaced_by`,
+      message: `${JSON.stringify(replacement)} is not a tool of this provider${hint ? ` (did you mean "${hint}"?)` : ''}`,
+    });
   }
 }
 

@@ -7,7 +7,10 @@
 import { schemaUrl } from './index.js';
 
 export function providerSkeleton(name: string): Record<string, unknown> {
-  const envName = `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_').replace(/^(\d)/, 'P_$1')}_ACCESS_TOKEN`;
+  const envName = `${name
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, '_')
+    .replace(/^(\d)/, 'P_$1')}_ACCESS_TOKEN`;
   return {
     $schema: schemaUrl(),
     display_name: name.charAt(0).toUpperCase() + name.slice(1),

@@ -232,7 +232,13 @@ export class UpstreamAttempt implements ConnectionUser {
     this.stopWaiting();
     this.connection.destroy();
     // A held 401 never reached the client: the attempt failed before the client saw anything.
-    this.done({ kind: 'error', error, responseStarted: this.responseStarted, clientStarted: this.clientStarted, status: this.head?.status });
+    this.done({
+      kind: 'error',
+      error,
+      responseStarted: this.responseStarted,
+      clientStarted: this.clientStarted,
+      status: this.head?.status,
+    });
   }
 
   /** The head the client gets: keygate's own connection fields instead of the server's. */

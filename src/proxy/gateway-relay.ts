@@ -15,7 +15,8 @@ const ZLIB_SUFFIX = 0x0000ffff;
 /** Request headers passed on to the gateway; ws writes the handshake's own fields itself. */
 const FORWARDED = new Set(['user-agent', 'origin', 'sec-websocket-protocol', 'accept-language']);
 /** Close codes an endpoint may send (RFC 6455 §7.4): others (1005, 1006, 1015) only describe what happened. */
-const sendable = (code: number): boolean => code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+const sendable = (code: number): boolean =>
+  code === 1000 || (code >= 1001 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 
 const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
 
@@ -42,7 +43,7 @@ export async function relayGateway(ctx: GatewayUpgrade, hosts: GatewayHosts): Pr
     headers: forwarded,
     handshakeTimeout: 15_000,
     maxPayload: 16 * 1024 * 1024,
-  } as WebSocket.ClientOptions);
+  });
   const early: Array<[RawData, boolean]> = [];
   const watcher = new ReadyWatcher(ctx.target, hosts);
   upstream.on('message', (data, isBinary) => {
@@ -71,14 +72,21 @@ export async function relayGateway(ctx: GatewayUpgrade, hosts: GatewayHosts): Pr
       accepted = true;
       const bots = ctx.authority.rule.credentials.filter((c) => kindOf(c) === 'bot');
       ctx.entry.action = 'relayed';
-      if (bots.length === 1) ctx.entry.connection = bots[0]!.connection;
+      if (bots.length === 1) ctx.entry.connection = bots[0].connection;
       ctx.done(101);
       pipe(ctx, hosts, client, upstream, early, watcher);
     });
   });
 }
 
-function pipe(ctx: GatewayUpgrade, hosts: GatewayHosts, client: WebSocket, upstream: WebSocket, early: Array<[RawData, boolean]>, watcher: ReadyWatcher): void {
+function pipe(
+  ctx: GatewayUpgrade,
+  hosts: GatewayHosts,
+  client: WebSocket,
+  upstream: WebSocket,
+  early: Array<[RawData, boolean]>,
+  watcher: ReadyWatcher,
+): void {
   upstream.removeAllListeners('message');
   for (const [data, isBinary] of early) client.send(data, { binary: isBinary });
   upstream.on('message', (data, isBinary) => {
@@ -196,7 +204,6 @@ class ReadyWatcher {
 
 function headerMap(raw: readonly string[]): Record<string, string> {
   const map: Record<string, string> = {};
-  for (let i = 0; i < raw.length; i += 2) map[raw[i]!.toLowerCase()] = raw[i + 1]!;
+  for (let i = 0; i < raw.length; i += 2) map[raw[i].toLowerCase()] = raw[i + 1]!;
   return map;
 }
-

@@ -111,7 +111,11 @@ export class GatewayRule extends InjectionRule {
 
   override decide(target: string, rawHeaders: readonly string[]): Decision {
     const carries = target.includes(PLACEHOLDER_PREFIX) || rawHeaders.some((v, i) => i % 2 === 1 && v.includes(PLACEHOLDER_PREFIX));
-    if (carries) return { action: 'refuse', reason: `on ${this.hosts.join(', ')} a keygate placeholder goes only in the token of a gateway IDENTIFY or RESUME` };
+    if (carries)
+      return {
+        action: 'refuse',
+        reason: `on ${this.hosts.join(', ')} a keygate placeholder goes only in the token of a gateway IDENTIFY or RESUME`,
+      };
     return { action: 'pass' };
   }
 
@@ -136,7 +140,10 @@ export interface GatewayRelay {
  * provider file names gateway hosts; undefined otherwise (the gateway is then a blind tunnel, where a
  * placeholder can only fail).
  */
-export function gatewayRelay(provider: RuleProvider & { bot?: { format: string; gateway_hosts?: string[] } }, credentials: readonly RunCredential[]): GatewayRelay | undefined {
+export function gatewayRelay(
+  provider: RuleProvider & { bot?: { format: string; gateway_hosts?: string[] } },
+  credentials: readonly RunCredential[],
+): GatewayRelay | undefined {
   const bots = credentials.filter((c) => kindOf(c) === 'bot');
   const configured = provider.bot?.gateway_hosts ?? [];
   if (bots.length === 0 || configured.length === 0) return undefined;
@@ -147,7 +154,9 @@ export function gatewayRelay(provider: RuleProvider & { bot?: { format: string; 
     hosts,
     upgrade(ctx) {
       if (ctx.authority.rule !== rule) return false;
-      void import('./gateway-relay.js').then(({ relayGateway }) => relayGateway(ctx, hosts)).catch((err: Error) => ctx.refuse(502, 'keygate_upstream_error', `the gateway relay failed: ${err.message}`));
+      void import('./gateway-relay.js')
+        .then(({ relayGateway }) => relayGateway(ctx, hosts))
+        .catch((err: Error) => ctx.refuse(502, 'keygate_upstream_error', `the gateway relay failed: ${err.message}`));
       return true;
     },
     lateRule: (host) => (hosts.has(host) ? rule : undefined),

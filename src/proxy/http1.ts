@@ -58,7 +58,16 @@ export interface ResponseHead {
 // RFC 9110 §7.6.1: connection-specific fields are not forwarded, in either direction. `Trailer`
 // (§6.6.2) and `Expect` (§10.1.1) are end-to-end and go through; `Upgrade` requests never reach
 // the forwarder (intercept.ts hands them to the upgrade hook or refuses them).
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'upgrade', 'http2-settings']);
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'upgrade',
+  'http2-settings',
+]);
 /** Never dropped because a Connection header names them: keygate frames messages by them. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
 
@@ -116,10 +125,12 @@ export class HeadReader {
     if (!bytes) return undefined;
     const end = findHeadEnd(bytes, this.searchFrom);
     if (end === -1) {
-      if (bytes.length > MAX_HEAD_BYTES) throw new HttpParseError(this.tooLargeStatus, `${this.tooLargeStatus === 502 ? 'response' : 'request'} head too large`);
+      if (bytes.length > MAX_HEAD_BYTES)
+        throw new HttpParseError(this.tooLargeStatus, `${this.tooLargeStatus === 502 ? 'response' : 'request'} head too large`);
       // A bare LF can never become part of a valid head: refuse now rather than wait for more bytes.
       for (let lf = bytes.indexOf(0x0a, this.searchFrom); lf !== -1; lf = bytes.indexOf(0x0a, lf + 1)) {
-        if (lf === 0 || bytes[lf - 1] !== 0x0d) throw new HttpParseError(this.tooLargeStatus === 502 ? 502 : 400, 'bare CR or LF in the message head');
+        if (lf === 0 || bytes[lf - 1] !== 0x0d)
+          throw new HttpParseError(this.tooLargeStatus === 502 ? 502 : 400, 'bare CR or LF in the message head');
       }
       this.searchFrom = Math.max(0, bytes.length - 3);
       return undefined;
@@ -135,7 +146,8 @@ export function parseRequestHead(head: string): RequestHead {
   const lines = splitLines(head, 400);
   const match = REQUEST_LINE.exec(lines[0]);
   if (!match) {
-    if (/ HTTP\/\d+\.\d+$/.test(lines[0]) && !/ HTTP\/1\.[01]$/.test(lines[0])) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are supported inside the tunnel');
+    if (/ HTTP\/\d+\.\d+$/.test(lines[0]) && !/ HTTP\/1\.[01]$/.test(lines[0]))
+      throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are supported inside the tunnel');
     throw new HttpParseError(400, 'malformed request line');
   }
   const minor = match[3] === '1' ? 1 : 0;
@@ -169,7 +181,18 @@ export function parseRequestHead(head: string): RequestHead {
   }
   const tokens = fields.connectionTokens;
   const keepAlive = minor === 1 ? !tokens?.has('close') : false;
-  return { method: match[1], target: match[2], minor, rawHeaders: fields.raw, framing, host, expectContinue, upgrade, keepAlive, connectionTokens: tokens };
+  return {
+    method: match[1],
+    target: match[2],
+    minor,
+    rawHeaders: fields.raw,
+    framing,
+    host,
+    expectContinue,
+    upgrade,
+    keepAlive,
+    connectionTokens: tokens,
+  };
 }
 
 /** Parses a response head (as latin1). `method` is the request's: HEAD responses have no body. Throws HttpParseError (status 502). */
@@ -204,7 +227,11 @@ function splitLines(head: string, status: number): string[] {
   const lines = (start === 0 ? head : head.slice(start)).split('\r\n');
   for (const line of lines) {
     const bad = BAD_LINE.exec(line);
-    if (bad) throw new HttpParseError(status, bad[0] === '\r' || bad[0] === '\n' ? 'bare CR or LF in the message head' : 'control character in the message head');
+    if (bad)
+      throw new HttpParseError(
+        status,
+        bad[0] === '\r' || bad[0] === '\n' ? 'bare CR or LF in the message head' : 'control character in the message head',
+      );
   }
   return lines;
 }
@@ -281,7 +308,8 @@ function parseFields(lines: string[], status: number): Fields {
         if (codings.at(-1) === 'chunked' && chunked === 1) return { kind: 'chunked' };
         // RFC 9112 §6.3: chunked not last means a request's length cannot be known (400); a response
         // is then read until the server closes. Chunked twice is malformed either way.
-        if (errorStatus === 400 || chunked > 0) throw new HttpParseError(errorStatus, `unsupported Transfer-Encoding "${transferEncoding}"`);
+        if (errorStatus === 400 || chunked > 0)
+          throw new HttpParseError(errorStatus, `unsupported Transfer-Encoding "${transferEncoding}"`);
         return { kind: 'close' };
       }
       if (contentLengths > 1) throw new HttpParseError(errorStatus, 'more than one Content-Length header');
@@ -477,7 +505,10 @@ const TOKEN_CHARS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
 const CHUNK_EXTENSIONS = new RegExp(`^(?:;${TOKEN_CHARS}(?:=(?:${TOKEN_CHARS}|${QUOTED}))?)+$`);
 
 /** Bytes allowed in a token (RFC 9110 §5.6.2), indexed by byte value. */
-const TOKEN_BYTE: readonly boolean[] = Array.from({ length: 256 }, (_, c) => c < 0x80 && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(String.fromCharCode(c)));
+const TOKEN_BYTE: readonly boolean[] = Array.from(
+  { length: 256 },
+  (_, c) => c < 0x80 && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(String.fromCharCode(c)),
+);
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;

@@ -206,12 +206,24 @@ class Tunnel {
   private async handle(ex: Exchange): Promise<void> {
     const { head, entry } = ex;
     const { host, port, rule } = this.authority;
-    if (head.method === 'CONNECT') return this.respondError(ex, 400, 'keygate_bad_request', 'CONNECT inside an intercepted tunnel is not supported', true);
+    if (head.method === 'CONNECT')
+      return this.respondError(ex, 400, 'keygate_bad_request', 'CONNECT inside an intercepted tunnel is not supported', true);
     const target = requestTarget(head.target, this.authority);
     entry.path = redactPath(target ?? '/');
-    if (target === undefined) return this.respondError(ex, 421, 'keygate_misdirected_request', `this tunnel goes to ${host}:${port}; the request names another host`);
+    if (target === undefined)
+      return this.respondError(
+        ex,
+        421,
+        'keygate_misdirected_request',
+        `this tunnel goes to ${host}:${port}; the request names another host`,
+      );
     if (!hostMatches(head.host, this.authority)) {
-      return this.respondError(ex, 421, 'keygate_misdirected_request', `the Host header does not name ${host}, the host this tunnel was opened for`);
+      return this.respondError(
+        ex,
+        421,
+        'keygate_misdirected_request',
+        `the Host header does not name ${host}, the host this tunnel was opened for`,
+      );
     }
     const decision = rule.decide(target, head.rawHeaders, host);
     if (decision.action === 'refuse') return this.respondError(ex, 400, 'keygate_placeholder_refused', decision.reason);
@@ -266,7 +278,12 @@ class Tunnel {
         end = body.framer.feed(pending, 0);
       } catch (err) {
         this.options.pool.release(connection);
-        return this.respondError(ex, (err as HttpParseError).status ?? 400, 'keygate_bad_request', `malformed request body: ${(err as Error).message}`);
+        return this.respondError(
+          ex,
+          (err as HttpParseError).status ?? 400,
+          'keygate_bad_request',
+          `malformed request body: ${(err as Error).message}`,
+        );
       }
       bytes = end === -1 ? pending : pending.subarray(0, end);
       this.reader.buffered = end === -1 ? undefined : pending.subarray(end);
@@ -302,7 +319,12 @@ class Tunnel {
       end = body.framer.feed(chunk, 0);
     } catch (err) {
       ex.attempt!.abort();
-      return this.respondError(ex, (err as HttpParseError).status ?? 400, 'keygate_bad_request', `malformed request body: ${(err as Error).message}`);
+      return this.respondError(
+        ex,
+        (err as HttpParseError).status ?? 400,
+        'keygate_bad_request',
+        `malformed request body: ${(err as Error).message}`,
+      );
     }
     const piece = end === -1 ? chunk : chunk.subarray(0, end);
     body.keep(piece);
@@ -340,7 +362,14 @@ class Tunnel {
     }
     if (ex.clientGone) return this.finish(ex, 499, 'client closed the connection', true);
     // A kept-alive connection the server closed just as it was reused: send once more on a new one.
-    if (!outcome.responseStarted && attempt.connection.reused && !ex.retried && IDEMPOTENT.has(ex.head.method) && ex.body.done && ex.body.kept) {
+    if (
+      !outcome.responseStarted &&
+      attempt.connection.reused &&
+      !ex.retried &&
+      IDEMPOTENT.has(ex.head.method) &&
+      ex.body.done &&
+      ex.body.kept
+    ) {
       ex.retried = true;
       return this.send(ex, true);
     }

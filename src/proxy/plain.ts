@@ -13,7 +13,10 @@ export interface PlainForwarder {
   close(): void;
 }
 
-export function createPlainForwarder(options: { connectTo: Map<string, ConnectTarget>; isProviderHost: (host: string) => boolean }): PlainForwarder {
+export function createPlainForwarder(options: {
+  connectTo: Map<string, ConnectTarget>;
+  isProviderHost: (host: string) => boolean;
+}): PlainForwarder {
   const agent = new http.Agent({ keepAlive: true });
   return {
     handle(req, res) {
@@ -24,11 +27,21 @@ export function createPlainForwarder(options: { connectTo: Map<string, ConnectTa
         return sendError(res, 400, 'keygate_bad_request', 'keygate is a proxy: send absolute-form requests (http://host/path) or CONNECT');
       }
       if (url.protocol !== 'http:') {
-        return sendError(res, 400, 'keygate_bad_request', `keygate forwards only http:// URLs in plain requests; use CONNECT for ${url.protocol}`);
+        return sendError(
+          res,
+          400,
+          'keygate_bad_request',
+          `keygate forwards only http:// URLs in plain requests; use CONNECT for ${url.protocol}`,
+        );
       }
       const host = url.hostname.toLowerCase().replace(/\.$/, '');
       if (options.isProviderHost(host)) {
-        return sendError(res, 403, 'keygate_plain_http_refused', `keygate refuses plain-HTTP requests to ${host}; use https://${host}${url.pathname}`);
+        return sendError(
+          res,
+          403,
+          'keygate_plain_http_refused',
+          `keygate refuses plain-HTTP requests to ${host}; use https://${host}${url.pathname}`,
+        );
       }
       // The run's proxy credentials are for keygate only: never forwarded (they are hop-by-hop).
       const port = Number(url.port || 80);
@@ -42,7 +55,9 @@ export function createPlainForwarder(options: { connectTo: Map<string, ConnectTa
         setHost: false,
         agent,
       });
-      upstream.setTimeout(UPSTREAM_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+      upstream.setTimeout(UPSTREAM_TIMEOUT_MS, () =>
+        upstream.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })),
+      );
       upstream.on('response', (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.rawHeaders));
         answer.pipe(res);

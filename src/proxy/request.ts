@@ -11,7 +11,14 @@ export interface InterceptedAuthority {
 }
 
 /** The request head keygate sends upstream: hop-by-hop fields dropped, the credential in place. */
-export function forwardHead(head: RequestHead, target: string, decision: Decision, credential: string | undefined, headerName: string, authority: InterceptedAuthority): string {
+export function forwardHead(
+  head: RequestHead,
+  target: string,
+  decision: Decision,
+  credential: string | undefined,
+  headerName: string,
+  authority: InterceptedAuthority,
+): string {
   let out = `${head.method} ${target} HTTP/1.${head.minor}\r\n`;
   if (head.host === undefined) {
     const host = authority.host.includes(':') ? `[${authority.host}]` : authority.host;

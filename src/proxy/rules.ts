@@ -68,7 +68,9 @@ export class InjectionRule {
     this.provider = provider.name;
     // Only hosts some credential of the run is bound to are intercepted: a host a provider file added
     // after login is tunnelled untouched until the user approves it.
-    this.hosts = provider.api.hosts.map((h) => h.toLowerCase()).filter((h) => credentials.some((c) => !c.bound || c.bound.hosts.includes(h)));
+    this.hosts = provider.api.hosts
+      .map((h) => h.toLowerCase())
+      .filter((h) => credentials.some((c) => !c.bound || c.bound.hosts.includes(h)));
     this.header = provider.injection.header;
     this.headerLower = this.header.toLowerCase();
     this.formats = { user: provider.injection.format, bot: provider.bot?.format ?? provider.injection.format };
@@ -109,7 +111,10 @@ export class InjectionRule {
       // No placeholder: forward as the client sent it, without a credential. A placeholder: refuse, so
       // the client learns why instead of getting the provider's 401.
       if (decision.action === 'add') return { action: 'pass' };
-      return { action: 'refuse', reason: `${decision.credential.provider}/${decision.credential.connection} may only be sent to ${where} (recorded at login); this request goes to ${host ?? '?'}${target.split('?')[0]}` };
+      return {
+        action: 'refuse',
+        reason: `${decision.credential.provider}/${decision.credential.connection} may only be sent to ${where} (recorded at login); this request goes to ${host ?? '?'}${target.split('?')[0]}`,
+      };
     }
     return decision;
   }
@@ -155,7 +160,10 @@ export class InjectionRule {
     const scheme = value.slice(0, value.indexOf(credential.placeholder)).trim().toLowerCase();
     if (scheme !== '' && scheme !== this.schemes[kind]) {
       const own = this.headerValue(`$${credential.envName}`, kind);
-      return { action: 'refuse', reason: `$${credential.envName} is a ${kind === 'bot' ? 'bot' : 'user'} token: send it as "${this.header}: ${own}"` };
+      return {
+        action: 'refuse',
+        reason: `$${credential.envName} is a ${kind === 'bot' ? 'bot' : 'user'} token: send it as "${this.header}: ${own}"`,
+      };
     }
     return { action: 'replace', credential, index };
   }

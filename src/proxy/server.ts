@@ -90,7 +90,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     })));
   // Warming up also builds the upstream trust store (all of Node's roots: ~25-45 ms of CPU) before
   // the first request needs it.
-  const warmUp = setTimeout(() => void serve().then(({ pool }) => setImmediate(() => pool.warm()), () => undefined), WARM_UP_MS).unref();
+  const warmUp = setTimeout(
+    () =>
+      void serve().then(
+        ({ pool }) => setImmediate(() => pool.warm()),
+        () => undefined,
+      ),
+    WARM_UP_MS,
+  ).unref();
   const loadFailed = (): string => 'keygate could not load its request handling';
 
   const sockets = new Set<net.Socket | tls.TLSSocket>();
@@ -151,10 +158,15 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (head.length > 0) socket.unshift(head);
     (socket as net.Socket).setNoDelay(true);
     // The handshake proceeds at once; request bytes wait in the TLS socket until it is served.
-    const secure = new tls.TLSSocket(socket as net.Socket, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
     track(secure);
     serve().then(
-      ({ handlers, pool }) => handlers.serveTunnel(secure, { ...authority, rule }, { pool, tokens: options.tokens, upgrade: options.upgrade, onRequest: options.onRequest, onNotice: options.onNotice }),
+      ({ handlers, pool }) =>
+        handlers.serveTunnel(
+          secure,
+          { ...authority, rule },
+          { pool, tokens: options.tokens, upgrade: options.upgrade, onRequest: options.onRequest, onNotice: options.onNotice },
+        ),
       () => secure.destroy(),
     );
   }
@@ -215,7 +227,10 @@ export function parseAuthority(value: string): ConnectTarget | undefined {
   if (!match) return undefined;
   const port = Number(match[2]);
   if (port < 1 || port > 65535) return undefined;
-  const host = match[1]!.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const host = match[1]
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   return host === '' ? undefined : { host, port };
 }
 

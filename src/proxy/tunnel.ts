@@ -8,7 +8,13 @@ import { describeUpstreamError } from './upstream-errors.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export function openTunnel(client: Duplex, head: Buffer, authority: ConnectTarget, target: ConnectTarget, track: (socket: net.Socket) => void): void {
+export function openTunnel(
+  client: Duplex,
+  head: Buffer,
+  authority: ConnectTarget,
+  target: ConnectTarget,
+  track: (socket: net.Socket) => void,
+): void {
   const upstream = net.connect({ host: target.host, port: target.port });
   track(upstream);
   upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })));

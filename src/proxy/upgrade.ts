@@ -70,10 +70,17 @@ export async function relayUpgrade(ctx: UpgradeContext, options: RelayOptions = 
     ctx.entry.action = 'injected';
     ctx.entry.connection = decision.credential.connection;
     try {
-      credential = authority.rule.headerValue(await ctx.tokens.getToken(authority.rule.provider, decision.credential.connection), kindOf(decision.credential));
+      credential = authority.rule.headerValue(
+        await ctx.tokens.getToken(authority.rule.provider, decision.credential.connection),
+        kindOf(decision.credential),
+      );
       if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(credential)) throw new Error('it holds characters a header cannot carry');
     } catch (err) {
-      return ctx.refuse(502, 'keygate_credential_unavailable', `no usable credential for ${authority.rule.provider}/${decision.credential.connection}: ${(err as Error).message}`);
+      return ctx.refuse(
+        502,
+        'keygate_credential_unavailable',
+        `no usable credential for ${authority.rule.provider}/${decision.credential.connection}: ${(err as Error).message}`,
+      );
     }
   }
   let upstream: tls.TLSSocket;
@@ -120,14 +127,20 @@ export async function relayUpgrade(ctx: UpgradeContext, options: RelayOptions = 
 }
 
 /** The handshake as sent upstream: like forwardHead, but `Connection: upgrade` and `Upgrade` stay. */
-export function handshakeHead(head: RequestHead, target: string, decision: Decision, credential: string | undefined, authority: InterceptedAuthority): string {
+export function handshakeHead(
+  head: RequestHead,
+  target: string,
+  decision: Decision,
+  credential: string | undefined,
+  authority: InterceptedAuthority,
+): string {
   let out = `${head.method} ${target} HTTP/1.1\r\n`;
   if (head.host === undefined) out += `Host: ${authority.port === 443 ? authority.host : `${authority.host}:${authority.port}`}\r\n`;
   const raw = head.rawHeaders;
   const replaceAt = decision.action === 'replace' ? decision.index : -1;
   for (let i = 0; i < raw.length; i += 2) {
-    if (isHopByHop(raw[i]!.toLowerCase(), head.connectionTokens)) continue;
-    out += `${raw[i]}: ${i + 1 === replaceAt ? credential! : raw[i + 1]!}\r\n`;
+    if (isHopByHop(raw[i].toLowerCase(), head.connectionTokens)) continue;
+    out += `${raw[i]}: ${i + 1 === replaceAt ? credential! : raw[i + 1]}\r\n`;
   }
   if (decision.action === 'add') out += `${authority.rule.header}: ${credential!}\r\n`;
   return `${out}Connection: upgrade\r\nUpgrade: ${head.upgrade!}\r\n\r\n`;

@@ -19,7 +19,11 @@ export function bindingOf(definition: Pick<ProviderDefinition, 'api' | 'bot'>, k
  * definition keygate ships (never a user file, which is what an attacker would write), else the
  * current definition of a provider keygate does not ship.
  */
-export function effectiveBinding(record: Pick<ConnectionRecord, 'binding' | 'kind'>, definition: ProviderDefinition, bundled: ProviderDefinition | undefined): Binding {
+export function effectiveBinding(
+  record: Pick<ConnectionRecord, 'binding' | 'kind'>,
+  definition: ProviderDefinition,
+  bundled: ProviderDefinition | undefined,
+): Binding {
   return record.binding ?? bindingOf(bundled ?? definition, record.kind);
 }
 
@@ -30,7 +34,11 @@ export interface BindingChange {
 }
 
 /** What approving `definition` would change for a credential bound to `bound`; undefined when nothing. */
-export function bindingChange(bound: Binding, definition: Pick<ProviderDefinition, 'api' | 'bot'>, kind: 'user' | 'bot' = 'user'): BindingChange | undefined {
+export function bindingChange(
+  bound: Binding,
+  definition: Pick<ProviderDefinition, 'api' | 'bot'>,
+  kind: 'user' | 'bot' = 'user',
+): BindingChange | undefined {
   const next = bindingOf(definition, kind);
   const added = next.hosts.filter((h) => !bound.hosts.includes(h));
   const removed = bound.hosts.filter((h) => !next.hosts.includes(h));

@@ -65,12 +65,15 @@ export interface ChildOptions {
 /** Runs `command` to completion and resolves with its exit code. */
 export function runChild(command: readonly string[], options: ChildOptions): Promise<number> {
   const [file, ...args] = command;
-  if (!file) return Promise.reject(new KeygateError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' }));
+  if (!file)
+    return Promise.reject(new KeygateError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' }));
   const launch = options.launch;
   return new Promise((resolve, reject) => {
     const io = options.stdio ?? 'inherit';
     const stdio = [io, io, io, ...(launch?.extraFds ?? [])] as const;
-    const child = launch ? spawn(launch.file, launch.args, { stdio: [...stdio], env: options.env }) : spawn(file, args, { stdio: io, env: options.env });
+    const child = launch
+      ? spawn(launch.file, launch.args, { stdio: [...stdio], env: options.env })
+      : spawn(file, args, { stdio: io, env: options.env });
     launch?.release();
     const target = () => (launch?.sandboxed && child.pid !== undefined ? sandboxedPid(child.pid) : child.pid);
     const signalChild = (signal: NodeJS.Signals) => {
@@ -111,8 +114,10 @@ export function runChild(command: readonly string[], options: ChildOptions): Pro
       // After the spawn, an error only means a signal could not be delivered: the child is gone or going.
       if (spawned) return;
       cleanup();
-      if (err.code === 'ENOENT') reject(new KeygateError(`command not found: ${file}`, { hint: 'check the name and your PATH', cause: err }));
-      else if (err.code === 'EACCES') reject(new KeygateError(`cannot execute ${file}`, { hint: 'check that it is executable', cause: err }));
+      if (err.code === 'ENOENT')
+        reject(new KeygateError(`command not found: ${file}`, { hint: 'check the name and your PATH', cause: err }));
+      else if (err.code === 'EACCES')
+        reject(new KeygateError(`cannot execute ${file}`, { hint: 'check that it is executable', cause: err }));
       else reject(new KeygateError(`could not start ${file}: ${err.message}`, { cause: err }));
     });
     child.once('exit', (code, signal) => {

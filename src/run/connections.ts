@@ -32,7 +32,7 @@ export function parseConnectionArgs(values: readonly string[]): ConnectionRef[] 
     if (!match) {
       throw new UsageError(`\`--connection\` expects <provider>/<name>, got \`${value}\``, { hint: 'e.g. --connection discord/default' });
     }
-    refs.set(value, { provider: match[1]!, connection: match[2]! });
+    refs.set(value, { provider: match[1], connection: match[2] });
   }
   return [...refs.values()];
 }
@@ -73,7 +73,9 @@ export async function selectCredentials(options: {
 }): Promise<Selection> {
   const refs = options.connections?.length ? parseConnectionArgs(options.connections) : undefined;
   const secretValues: string[] = [];
-  const chosen = refs ? await explicit(options.vault, options.providers, refs, secretValues) : await defaults(options.vault, options.providers, secretValues, options.warn);
+  const chosen = refs
+    ? await explicit(options.vault, options.providers, refs, secretValues)
+    : await defaults(options.vault, options.providers, secretValues, options.warn);
   if (chosen.length === 0) {
     const known = [...options.providers.keys()];
     throw new ConnectionNotFoundError('no connected credential to run with', {
@@ -84,36 +86,60 @@ export async function selectCredentials(options: {
   for (const credential of chosen) {
     const clash = byEnv.get(credential.envName);
     if (clash) {
-      throw new UsageError(`${clash.provider}/${clash.connection} and ${credential.provider}/${credential.connection} would both use $${credential.envName}`, {
-        hint: 'pass only one of them with --connection',
-      });
+      throw new UsageError(
+        `${clash.provider}/${clash.connection} and ${credential.provider}/${credential.connection} would both use $${credential.envName}`,
+        {
+          hint: 'pass only one of them with --connection',
+        },
+      );
     }
     byEnv.set(credential.envName, credential);
   }
   return { credentials: chosen, secretValues };
 }
 
-async function explicit(vault: Pick<Vault, 'read'>, providers: Map<string, ProviderDefinition>, refs: ConnectionRef[], secrets: string[]): Promise<SelectedCredential[]> {
+async function explicit(
+  vault: Pick<Vault, 'read'>,
+  providers: Map<string, ProviderDefinition>,
+  refs: ConnectionRef[],
+  secrets: string[],
+): Promise<SelectedCredential[]> {
   const out: SelectedCredential[] = [];
   for (const { provider, connection } of refs) {
     const definition = providers.get(provider);
-    if (!definition) throw new ProviderError(`unknown provider "${provider}" in --connection ${provider}/${connection}`, { hint: `known providers: ${[...providers.keys()].join(', ') || 'none'}` });
+    if (!definition)
+      throw new ProviderError(`unknown provider "${provider}" in --connection ${provider}/${connection}`, {
+        hint: `known providers: ${[...providers.keys()].join(', ') || 'none'}`,
+      });
     const record = await vault.read(provider, connection);
-    if (!record) throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, { hint: fixHint(provider, connection, 'not_connected') });
-    if (record.status === 'revoked') throw new CredentialError(`${provider}/${connection} was revoked`, { hint: fixHint(provider, connection, 'revoked', record.kind) });
-    if (record.kind === 'bot' && !definition.bot) throw new ProviderError(`${provider}/${connection} is a bot connection, but the ${provider} provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider}\`` });
+    if (!record)
+      throw new ConnectionNotFoundError(`${provider}/${connection} is not connected`, {
+        hint: fixHint(provider, connection, 'not_connected'),
+      });
+    if (record.status === 'revoked')
+      throw new CredentialError(`${provider}/${connection} was revoked`, { hint: fixHint(provider, connection, 'revoked', record.kind) });
+    if (record.kind === 'bot' && !definition.bot)
+      throw new ProviderError(`${provider}/${connection} is a bot connection, but the ${provider} provider file has no bot section`, {
+        hint: `see \`keygate providers inspect ${provider}\``,
+      });
     secrets.push(...tokenValues(record));
     out.push(credentialFor(definition, connection, record));
   }
   return out;
 }
 
-async function defaults(vault: Pick<Vault, 'list'>, providers: Map<string, ProviderDefinition>, secrets: string[], warn?: (message: string) => void): Promise<SelectedCredential[]> {
+async function defaults(
+  vault: Pick<Vault, 'list'>,
+  providers: Map<string, ProviderDefinition>,
+  secrets: string[],
+  warn?: (message: string) => void,
+): Promise<SelectedCredential[]> {
   const out: SelectedCredential[] = [];
   for (const entry of await vault.list()) {
     const definition = providers.get(entry.provider);
     if (!definition) continue;
-    const defaultBot = definition.bot !== undefined && entry.connection === definition.bot.default_connection && entry.record?.kind === 'bot';
+    const defaultBot =
+      definition.bot !== undefined && entry.connection === definition.bot.default_connection && entry.record?.kind === 'bot';
     if (entry.connection !== 'default' && !defaultBot) continue;
     if (!entry.record) {
       warn?.(`skipping ${entry.provider}/${entry.connection}: ${entry.error.message}`);

@@ -58,7 +58,8 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
       hint: 'the outer run already injects credentials; pass --allow-nested to start another proxy anyway',
     });
   }
-  if (options.command.length === 0) throw new UsageError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' });
+  if (options.command.length === 0)
+    throw new UsageError('no command to run', { hint: 'put it after --, e.g. `keygate run -- python agent.py`' });
 
   const warn = (message: string) => options.stderr(`keygate: ${message}\n`);
   const { credentials, secretValues } = await selectCredentials({ ...options, warn });
@@ -73,9 +74,16 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
   const tokens = options.tokens;
   const rules = rulesFor(credentials);
   // A bot's gateway WebSocket carries its token in IDENTIFY/RESUME: relayed, not header-injected.
-  const relays = [...options.providers.values()].flatMap((p) => gatewayRelay(p, credentials.filter((c) => c.provider === p.name)) ?? []);
+  const relays = [...options.providers.values()].flatMap(
+    (p) =>
+      gatewayRelay(
+        p,
+        credentials.filter((c) => c.provider === p.name),
+      ) ?? [],
+  );
   rules.push(...relays.map((r) => r.rule));
-  const upgrade = options.upgrade ?? (relays.length ? (ctx: Parameters<UpgradeHandler>[0]) => relays.some((r) => r.upgrade(ctx)) : undefined);
+  const upgrade =
+    options.upgrade ?? (relays.length ? (ctx: Parameters<UpgradeHandler>[0]) => relays.some((r) => r.upgrade(ctx)) : undefined);
   const lateRule = (host: string) => relays.map((r) => r.lateRule(host)).find((rule) => rule !== undefined);
   const allHosts = [...options.providers.values()].flatMap((p) => [...p.api.hosts, ...gatewayDomains(p)]);
   const ca = await loadProxyCa({ home: options.home, vault: options.vault, hosts: allHosts });
@@ -129,7 +137,14 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
       warn(`proxy on 127.0.0.1:${proxy.port}; CA ${ca.certPath}`);
       for (const rule of rules) warn(rule.explain());
     }
-    launch = planLaunch({ mode: options.sandbox ?? 'auto', command: options.command, env, home: options.home, runtimeBase: files.base, runDir: files.dir });
+    launch = planLaunch({
+      mode: options.sandbox ?? 'auto',
+      command: options.command,
+      env,
+      home: options.home,
+      runtimeBase: files.base,
+      runDir: files.dir,
+    });
     if (launch.notice) warn(launch.notice);
     if (options.verbose && launch.sandboxed) warn(`sandbox: bubblewrap; hidden: ${launch.hidden.join(', ')}`);
     return await runChild(options.command, { env, onSpawn: options.onSpawn, launch, ...options.child });
@@ -145,7 +160,13 @@ export async function runWithProxy(options: RunOptions): Promise<number> {
 function rulesFor(credentials: SelectedCredential[]): InjectionRule[] {
   const byProvider = new Map<string, SelectedCredential[]>();
   for (const c of credentials) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c]);
-  return [...byProvider.values()].map((list) => new InjectionRule(list[0]!.definition, list.map(({ definition: _, unapproved: __, ...c }) => c)));
+  return [...byProvider.values()].map(
+    (list) =>
+      new InjectionRule(
+        list[0].definition,
+        list.map(({ definition: _, unapproved: __, ...c }) => c),
+      ),
+  );
 }
 
 /** keygate's own secrets that may sit in its environment and must not reach the child. */
@@ -154,7 +175,13 @@ function keygateSecretVariables(providers: Map<string, ProviderDefinition>): str
   // in the run, its placeholder takes the variable's place.
   const botTokens = [...providers.values()].flatMap((p) => (p.bot ? [p.bot.placeholder_env] : []));
   // KEYGATE_STORE may carry the shared database's password (postgres://user:password@host/db).
-  return ['KEYGATE_PASSPHRASE', 'KEYGATE_STORE', 'PGPASSWORD', ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`), ...botTokens];
+  return [
+    'KEYGATE_PASSPHRASE',
+    'KEYGATE_STORE',
+    'PGPASSWORD',
+    ...[...providers.keys()].map((name) => `${envPrefix(name)}_CLIENT_SECRET`),
+    ...botTokens,
+  ];
 }
 
 /** preload.cjs next to this file once compiled; from the sources (tests), the compiled copy in dist/. */

@@ -24,7 +24,9 @@ function parseProxy(value: string | undefined): { host: string; port: number; au
   try {
     const url = new URL(value);
     if (url.protocol !== 'http:') return undefined;
-    const auth = url.username ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}` : undefined;
+    const auth = url.username
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined;
     return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), auth };
   } catch {
     return undefined;
@@ -33,7 +35,10 @@ function parseProxy(value: string | undefined): { host: string; port: number; au
 
 /** NO_PROXY as curl and undici read it: `*`, a host, or a domain suffix (`.example.com`, `example.com`), with an optional port. */
 function bypass(host: string, port: number): boolean {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   return noProxy.some((entry) => {
     if (entry === '*') return true;
     const match = /^(.*?)(?::(\d+))?$/.exec(entry.toLowerCase())!;
@@ -50,7 +55,15 @@ function tunnel(host: string, port: number, callback: Callback): void {
   const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const headers: Record<string, string> = { host: authority };
   if (proxy!.auth) headers['proxy-authorization'] = proxy!.auth;
-  const req = http.request({ host: proxy!.host, port: proxy!.port, method: 'CONNECT', path: authority, headers, agent: false, setHost: false });
+  const req = http.request({
+    host: proxy!.host,
+    port: proxy!.port,
+    method: 'CONNECT',
+    path: authority,
+    headers,
+    agent: false,
+    setHost: false,
+  });
   req.once('connect', (res, socket, head) => {
     if (res.statusCode !== 200) {
       socket.destroy();
@@ -110,8 +123,8 @@ if (proxy) {
   };
   const request = https.request;
   const get = https.get;
-  https.request = ((...args: unknown[]) => (request as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args)));
-  https.get = ((...args: unknown[]) => (get as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args)));
+  https.request = (...args: unknown[]) => (request as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args));
+  https.get = (...args: unknown[]) => (get as (...a: unknown[]) => http.ClientRequest)(...viaTunnel(args));
 }
 
 // Trust: keygate's CA joins contexts that use the default roots, read once, on the first one.
@@ -124,7 +137,7 @@ if (caPath) {
     if (options?.ca === undefined) {
       try {
         caPem ??= fs.readFileSync(caPath, 'utf8');
-        (context).context.addCACert(caPem);
+        context.context.addCACert(caPem);
       } catch (err) {
         process.stderr.write(`keygate: could not add keygate's CA to this process's TLS trust (${(err as Error).message})\n`);
       }

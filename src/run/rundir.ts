@@ -48,7 +48,7 @@ async function ensurePrivateBase(base: string): Promise<void> {
   const uid = process.getuid?.();
   if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) {
     throw new KeygateError(`${base} is not a directory owned by you${stat.isSymbolicLink() ? ' (it is a symlink)' : ''}`, {
-      hint: 'keygate keeps each run\'s files there; remove it (or set XDG_RUNTIME_DIR to a private directory) and run again',
+      hint: "keygate keeps each run's files there; remove it (or set XDG_RUNTIME_DIR to a private directory) and run again",
     });
   }
   if ((stat.mode & 0o077) !== 0) await fsp.chmod(base, 0o700);

@@ -46,7 +46,10 @@ export async function writeRunFiles(caCertPem: string, inherited: NodeJS.Process
 
   // $WGETRC replaces ~/.wgetrc, so the user's settings are carried over; a later line wins in wgetrc.
   const userWgetrc = await readIfExists(inherited.WGETRC ?? path.join(inherited.HOME ?? os.homedir(), '.wgetrc'));
-  await fsp.writeFile(wgetrcPath, `${userWgetrc ? `${userWgetrc.trimEnd()}\n` : ''}ca_certificate = ${caBundlePath}\n`, { mode: 0o644, flag: 'wx' });
+  await fsp.writeFile(wgetrcPath, `${userWgetrc ? `${userWgetrc.trimEnd()}\n` : ''}ca_certificate = ${caBundlePath}\n`, {
+    mode: 0o644,
+    flag: 'wx',
+  });
   return { dir, base, caBundlePath, caCertPath, wgetrcPath, remove };
 }
 

@@ -47,11 +47,19 @@ export interface BwrapCommand {
  * terminal signals ignored (`env --ignore-signal`), the command gets them back to their defaults
  * (`env --default-signal`, before it execs), and keygate forwards signals to the command itself.
  */
-export function bwrapCommand(bwrap: string, command: readonly string[], paths: SandboxPaths, env: NodeJS.ProcessEnv, seccompFd?: number): BwrapCommand {
+export function bwrapCommand(
+  bwrap: string,
+  command: readonly string[],
+  paths: SandboxPaths,
+  env: NodeJS.ProcessEnv,
+  seccompFd?: number,
+): BwrapCommand {
   const [file, ...args] = command;
   if (!file || !path.isAbsolute(file)) throw new Error('bwrapCommand needs the command resolved to an absolute path');
   if (file.includes('=')) {
-    throw new KeygateError(`cannot run ${file} in the sandbox: its path holds "="`, { hint: 'run it through a path without "=", or pass --no-sandbox' });
+    throw new KeygateError(`cannot run ${file} in the sandbox: its path holds "="`, {
+      hint: 'run it through a path without "=", or pass --no-sandbox',
+    });
   }
   const home = realpath(paths.home);
   const runtimeBase = realpath(paths.runtimeBase);
@@ -64,7 +72,20 @@ export function bwrapCommand(bwrap: string, command: readonly string[], paths: S
     }
   }
 
-  const out = ['--die-with-parent', '--unshare-pid', '--bind', '/', '/', '--dev-bind', '/dev', '/dev', '--proc', '/proc', '--cap-drop', 'ALL'];
+  const out = [
+    '--die-with-parent',
+    '--unshare-pid',
+    '--bind',
+    '/',
+    '/',
+    '--dev-bind',
+    '/dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--cap-drop',
+    'ALL',
+  ];
   const hidden: string[] = [];
   for (const dir of unique([home, runtimeBase])) {
     if (!isDirectory(dir)) continue;

@@ -41,11 +41,19 @@ export interface PlanOptions {
 const DEFAULT_PATH = '/bin:/usr/bin';
 
 /** What a same-user process can reach when there is no sandbox: said once, in the warning. */
-export const UNSANDBOXED_EXPOSURE = 'the command can read KEYGATE_HOME (the vault and its key file), keygate\'s memory and the keychain';
+export const UNSANDBOXED_EXPOSURE = "the command can read KEYGATE_HOME (the vault and its key file), keygate's memory and the keychain";
 
 export function planLaunch(options: PlanOptions): LaunchPlan {
   const [name, ...args] = options.command;
-  const direct = (notice?: string): LaunchPlan => ({ sandboxed: false, file: name, args, extraFds: [], hidden: [], notice, release: () => undefined });
+  const direct = (notice?: string): LaunchPlan => ({
+    sandboxed: false,
+    file: name,
+    args,
+    extraFds: [],
+    hidden: [],
+    notice,
+    release: () => undefined,
+  });
   if (options.mode === 'off') return direct();
   const probe = probeSandbox(options.env);
   if (!probe.ok) {
@@ -71,8 +79,16 @@ export function planLaunch(options: PlanOptions): LaunchPlan {
     fd = fs.openSync(file, 'r');
   }
   try {
-    const command = bwrapCommand(probe.bwrap, [resolved, ...args], { home: options.home, runtimeBase: options.runtimeBase, runDir: options.runDir, cwd }, options.env, fd === undefined ? undefined : 3);
-    const notice = command.unhiddenBus ? `the D-Bus session bus is an abstract socket (${command.unhiddenBus}), which the sandbox cannot hide: the keychain stays reachable` : undefined;
+    const command = bwrapCommand(
+      probe.bwrap,
+      [resolved, ...args],
+      { home: options.home, runtimeBase: options.runtimeBase, runDir: options.runDir, cwd },
+      options.env,
+      fd === undefined ? undefined : 3,
+    );
+    const notice = command.unhiddenBus
+      ? `the D-Bus session bus is an abstract socket (${command.unhiddenBus}), which the sandbox cannot hide: the keychain stays reachable`
+      : undefined;
     return {
       sandboxed: true,
       file: command.file,

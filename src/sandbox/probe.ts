@@ -10,9 +10,15 @@ export function probeSandbox(env: NodeJS.ProcessEnv, platform: NodeJS.Platform =
   if (platform === 'darwin') {
     return { ok: false, reason: 'macOS has no sandbox keygate can use yet', fix: 'see docs/sandbox.md for how sandbox-exec would do it' };
   }
-  if (platform !== 'linux') return { ok: false, reason: `there is no sandbox for ${platform}`, fix: 'run on Linux with bubblewrap for isolation' };
+  if (platform !== 'linux')
+    return { ok: false, reason: `there is no sandbox for ${platform}`, fix: 'run on Linux with bubblewrap for isolation' };
   const bwrap = findExecutable('bwrap', env.PATH);
-  if (!bwrap) return { ok: false, reason: 'bubblewrap (bwrap) is not installed', fix: 'install it, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`' };
+  if (!bwrap)
+    return {
+      ok: false,
+      reason: 'bubblewrap (bwrap) is not installed',
+      fix: 'install it, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`',
+    };
   if (process.getuid?.() !== 0 && !isSetuid(bwrap)) {
     const blocked = userNamespacesBlocked();
     if (blocked) return { ok: false, reason: blocked, fix: 'allow unprivileged user namespaces (see docs/sandbox.md)' };
@@ -24,8 +30,12 @@ export function probeSandbox(env: NodeJS.ProcessEnv, platform: NodeJS.Platform =
 function userNamespacesBlocked(): string | undefined {
   if (readNumber('/proc/sys/user/max_user_namespaces') === 0) return 'user namespaces are disabled (user.max_user_namespaces = 0)';
   // Debian's and Ubuntu's own switch, and Ubuntu 24.04's AppArmor restriction.
-  if (readNumber('/proc/sys/kernel/unprivileged_userns_clone') === 0) return 'unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)';
-  if (readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === 1 && !fs.existsSync('/etc/apparmor.d/bwrap-userns-restrict')) {
+  if (readNumber('/proc/sys/kernel/unprivileged_userns_clone') === 0)
+    return 'unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)';
+  if (
+    readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === 1 &&
+    !fs.existsSync('/etc/apparmor.d/bwrap-userns-restrict')
+  ) {
     return 'AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)';
   }
   return undefined;

@@ -8,9 +8,12 @@ import type { Store } from './types.js';
 
 export function movingError(record: Pick<ConnectionRecord, 'provider' | 'connection' | 'moving'>): VaultError {
   const to = record.moving!.to;
-  return new VaultError(`${record.provider}/${record.connection} is being moved to ${to} (since ${record.moving!.at}) and is frozen in this store`, {
-    hint: `finish the move with \`keygate store migrate --to ${to}\`, then use that store on every host`,
-  });
+  return new VaultError(
+    `${record.provider}/${record.connection} is being moved to ${to} (since ${record.moving!.at}) and is frozen in this store`,
+    {
+      hint: `finish the move with \`keygate store migrate --to ${to}\`, then use that store on every host`,
+    },
+  );
 }
 
 export function guardMoves(store: Store): Store {
@@ -32,7 +35,9 @@ export function guardMoves(store: Store): Store {
     delete: (provider, connection) => store.delete(provider, connection),
     names: () => store.names(),
     list: async (): Promise<ListedConnection[]> =>
-      (await store.list()).map((entry) => (entry.record?.moving ? { provider: entry.provider, connection: entry.connection, error: movingError(entry.record) } : entry)),
+      (await store.list()).map((entry) =>
+        entry.record?.moving ? { provider: entry.provider, connection: entry.connection, error: movingError(entry.record) } : entry,
+      ),
     readClient: (provider) => store.readClient(provider),
     writeClient: (provider, credentials) => store.writeClient(provider, credentials),
     deleteClient: (provider) => store.deleteClient(provider),

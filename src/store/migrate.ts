@@ -30,7 +30,9 @@ export interface MigrationReport {
 
 export async function migrate(source: Store, destination: Store, now: () => Date = () => new Date()): Promise<MigrationReport> {
   if (source.location === destination.location) {
-    throw new UsageError(`the store in use is already ${destination.location}`, { hint: 'name another store with --to (files, or a postgres:// URL)' });
+    throw new UsageError(`the store in use is already ${destination.location}`, {
+      hint: 'name another store with --to (files, or a postgres:// URL)',
+    });
   }
   // A wrong key on either side fails here, before anything is frozen.
   await source.checkKey();
@@ -71,21 +73,24 @@ async function moveConnection(source: Store, destination: Store, provider: strin
         hint: `finish that move first: \`keygate store migrate --to ${current.moving.to}\``,
       });
     }
-    return current.moving ? (UNCHANGED) : { ...current, moving: { to, at: now().toISOString() } };
+    return current.moving ? UNCHANGED : { ...current, moving: { to, at: now().toISOString() } };
   });
   if (!frozen) return false;
   // 2. copy
   await destination.update(provider, connection, (current) => {
     if (current?.migrated_from?.from === source.location) return UNCHANGED; // an interrupted run's copy
     if (current && current.tokens.refresh_token !== frozen.tokens.refresh_token) {
-      throw new VaultError(`${provider}/${connection} already exists in ${to} with other tokens; it was left frozen in ${source.location}`, {
-        hint: `remove one of the two: \`keygate logout ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}\` with that store in use, then run the migration again`,
-      });
+      throw new VaultError(
+        `${provider}/${connection} already exists in ${to} with other tokens; it was left frozen in ${source.location}`,
+        {
+          hint: `remove one of the two: \`keygate logout ${provider}${connection === 'default' ? '' : ` --connection ${connection}`}\` with that store in use, then run the migration again`,
+        },
+      );
     }
     const { moving: _, ...record } = frozen;
     return { ...record, migrated_from: { from: source.location, at: now().toISOString() } } satisfies ConnectionRecord;
   });
   // 3. remove
-  await source.update(provider, connection, (current) => (current?.moving?.to === to ? undefined : (UNCHANGED)));
+  await source.update(provider, connection, (current) => (current?.moving?.to === to ? undefined : UNCHANGED));
   return true;
 }

@@ -14,8 +14,7 @@ import { pathIds, toolUrl } from './request.js';
 import { requirementFor } from './scopes.js';
 
 export type ToolResult =
-  | { kind: 'json'; status: number; body: unknown }
-  | { kind: 'image'; status: number; bytes: Buffer; contentType: string };
+  { kind: 'json'; status: number; body: unknown } | { kind: 'image'; status: number; bytes: Buffer; contentType: string };
 
 export interface CallOptions {
   /** The user connection to use. Default `default`. */
@@ -33,7 +32,12 @@ export interface CallOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function callTool(provider: ProviderDefinition, toolName: string | Tool, input: unknown, options: CallOptions = {}): Promise<ToolResult> {
+export async function callTool(
+  provider: ProviderDefinition,
+  toolName: string | Tool,
+  input: unknown,
+  options: CallOptions = {},
+): Promise<ToolResult> {
   const tool = typeof toolName === 'string' ? getTool(provider, toolName) : toolName;
   const params = validateInput(tool, input);
   const url = toolUrl(provider, tool, params);
@@ -48,13 +52,27 @@ export async function callTool(provider: ProviderDefinition, toolName: string | 
     return store;
   };
   try {
-    return await send(provider, tool, params, url, await selectCredential({ provider, tool, connection: options.connection, vault }, requirementFor(tool, params)), options);
+    return await send(
+      provider,
+      tool,
+      params,
+      url,
+      await selectCredential({ provider, tool, connection: options.connection, vault }, requirementFor(tool, params)),
+      options,
+    );
   } finally {
     await opened?.close();
   }
 }
 
-async function send(provider: ProviderDefinition, tool: Tool, params: ToolInput, url: string, selected: ToolCredential, options: CallOptions): Promise<ToolResult> {
+async function send(
+  provider: ProviderDefinition,
+  tool: Tool,
+  params: ToolInput,
+  url: string,
+  selected: ToolCredential,
+  options: CallOptions,
+): Promise<ToolResult> {
   let credential = selected;
 
   let refreshed = false;
@@ -67,7 +85,11 @@ async function send(provider: ProviderDefinition, tool: Tool, params: ToolInput,
     try {
       response = await request(url, {
         method: tool.method,
-        headers: { ...authorization(provider, credential), accept: tool.response === 'image' ? 'image/*' : 'application/json', 'user-agent': 'keygate' },
+        headers: {
+          ...authorization(provider, credential),
+          accept: tool.response === 'image' ? 'image/*' : 'application/json',
+          'user-agent': 'keygate',
+        },
         signal: options.signal ?? AbortSignal.timeout(30_000),
       });
     } catch (err) {
@@ -77,7 +99,10 @@ async function send(provider: ProviderDefinition, tool: Tool, params: ToolInput,
         await sleep(delay);
         continue;
       }
-      throw new ProviderRequestError(`${tool.name}: ${tool.method} ${new URL(url).host} failed: ${networkReason(err)}`, { hint: 'check your network, then try again', cause: err });
+      throw new ProviderRequestError(`${tool.name}: ${tool.method} ${new URL(url).host} failed: ${networkReason(err)}`, {
+        hint: 'check your network, then try again',
+        cause: err,
+      });
     }
     const status = response.statusCode;
 
@@ -120,7 +145,9 @@ async function botRejected(provider: ProviderDefinition, credential: Extract<Too
   const { vault, connection } = credential;
   const reason = `${provider.display_name} answered 401 to the bot token: it was reset in the Developer Portal, or the bot was deleted`;
   await vault.update(provider.name, connection, (current) =>
-    current && current.tokens.access_token === credential.record.tokens.access_token ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() } : current,
+    current && current.tokens.access_token === credential.record.tokens.access_token
+      ? { ...current, status: 'revoked', status_reason: reason, status_changed_at: new Date().toISOString() }
+      : current,
   );
   const named = connection === provider.bot?.default_connection ? '' : ` --connection ${connection}`;
   return new CredentialError(`${provider.name}/${connection} is revoked (${reason})`, { hint: botLoginHint(provider.name, named) });
@@ -132,7 +159,12 @@ async function botRejected(provider: ProviderDefinition, credential: Extract<Too
  * the introspection endpoint (any live token may call it) tells them apart before the connection
  * is marked revoked.
  */
-async function afterRejection(provider: ProviderDefinition, tool: Tool, credential: Extract<ToolCredential, { kind: 'user' }>, refreshed: boolean): Promise<ToolCredential> {
+async function afterRejection(
+  provider: ProviderDefinition,
+  tool: Tool,
+  credential: Extract<ToolCredential, { kind: 'user' }>,
+  refreshed: boolean,
+): Promise<ToolCredential> {
   const { vault, connection } = credential;
   const ref = `${provider.name}/${connection}`;
   const named = connection === 'default' ? '' : ` --connection ${connection}`;
@@ -142,7 +174,9 @@ async function afterRejection(provider: ProviderDefinition, tool: Tool, credenti
     if (next && record) return { ...credential, record };
     const now = record ?? credential.record;
     if (now.status !== 'connected') throw unusable(ref, now.status, now.status_reason, provider.name, named);
-    throw new CredentialError(`${provider.display_name} answered 401 to ${ref}'s token and it could not be refreshed`, { hint: `try again later, or run \`keygate login ${provider.name}${named} --force\`` });
+    throw new CredentialError(`${provider.display_name} answered 401 to ${ref}'s token and it could not be refreshed`, {
+      hint: `try again later, or run \`keygate login ${provider.name}${named} --force\``,
+    });
   }
   const introspection = provider.api.introspection?.path;
   if (introspection) {
@@ -165,14 +199,25 @@ async function result(provider: ProviderDefinition, tool: Tool, response: Outbou
   const contentType = String(response.headers['content-type'] ?? '');
   if (tool.response === 'image') {
     if (!/^image\//i.test(contentType)) {
-      throw new ProviderRequestError(`${tool.name}: ${provider.display_name} answered ${contentType || 'no content type'} where an image was expected`, { hint: 'try again later' });
+      throw new ProviderRequestError(
+        `${tool.name}: ${provider.display_name} answered ${contentType || 'no content type'} where an image was expected`,
+        { hint: 'try again later' },
+      );
     }
-    return { kind: 'image', status: response.statusCode, bytes: await response.body.bytes(), contentType: contentType.split(';')[0].trim() };
+    return {
+      kind: 'image',
+      status: response.statusCode,
+      bytes: await response.body.bytes(),
+      contentType: contentType.split(';')[0].trim(),
+    };
   }
   const text = await response.body.text();
   if (text === '') return { kind: 'json', status: response.statusCode, body: null };
   const body = parseJson(text);
-  if (body === undefined) throw new ProviderRequestError(`${tool.name}: ${provider.display_name} answered something that is not JSON`, { hint: 'try again later' });
+  if (body === undefined)
+    throw new ProviderRequestError(`${tool.name}: ${provider.display_name} answered something that is not JSON`, {
+      hint: 'try again later',
+    });
   return { kind: 'json', status: response.statusCode, body };
 }
 
@@ -199,7 +244,9 @@ function answerError(provider: ProviderDefinition, tool: Tool, params: ToolInput
   const ids = pathIds(tool, params);
   const known = tool.errors[String(status)];
   if (known) {
-    return new ProviderRequestError(`${tool.name}: ${known.message}${ids ? ` (${ids})` : ''}`, { hint: known.hint ?? `${provider.display_name} answered ${status}${upstream}` });
+    return new ProviderRequestError(`${tool.name}: ${known.message}${ids ? ` (${ids})` : ''}`, {
+      hint: known.hint ?? `${provider.display_name} answered ${status}${upstream}`,
+    });
   }
   if (status === 404) {
     return new ProviderRequestError(`${tool.name}: ${provider.display_name} found nothing${ids ? ` for ${ids}` : ''} (404${upstream})`, {
@@ -207,7 +254,9 @@ function answerError(provider: ProviderDefinition, tool: Tool, params: ToolInput
     });
   }
   if (status === 403) {
-    return new ProviderRequestError(`${tool.name}: ${provider.display_name} refused access (403${upstream})`, { hint: 'the account lacks permission for this' });
+    return new ProviderRequestError(`${tool.name}: ${provider.display_name} refused access (403${upstream})`, {
+      hint: 'the account lacks permission for this',
+    });
   }
   return new ProviderRequestError(`${tool.name}: ${provider.display_name} answered ${status}${upstream}`, {
     hint: status >= 500 ? 'try again later' : `check the parameters (\`keygate tools describe ${provider.name} ${tool.name}\`)`,

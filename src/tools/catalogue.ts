@@ -52,14 +52,16 @@ export function getTool(provider: ProviderDefinition, name: string): Tool {
 
 function normalize(provider: ProviderDefinition, name: string, d: ToolDefinition): Tool {
   const where = `${provider.files.at(-1) ?? provider.name}: $.tools.${name}`;
-  const bad = (field: string, message: string) => new ProviderError(`${where}${field} ${message}`, { hint: `fix the tool in the provider file` });
+  const bad = (field: string, message: string) =>
+    new ProviderError(`${where}${field} ${message}`, { hint: `fix the tool in the provider file` });
   if (!TOOL_NAME.test(name)) throw bad('', 'is not a valid tool name (use lowercase letters, digits and _; at most 64)');
   const placeholders = [...d.path.matchAll(PLACEHOLDER)].map((m) => m[1]);
   const required = d.parameters?.required ?? [];
   const parameters: Record<string, Parameter> = {};
   for (const [param, schema] of Object.entries(d.parameters?.properties ?? {})) {
     const location = schema.in ?? (placeholders.includes(param) ? 'path' : 'query');
-    if (location === 'path' && !placeholders.includes(param)) throw bad(`.parameters.properties.${param}.in`, `is "path" but the path ${d.path} has no {${param}}`);
+    if (location === 'path' && !placeholders.includes(param))
+      throw bad(`.parameters.properties.${param}.in`, `is "path" but the path ${d.path} has no {${param}}`);
     if (location === 'path' && !required.includes(param)) throw bad(`.parameters.required`, `must list the path parameter "${param}"`);
     for (const pattern of [schema.pattern, schema.items?.pattern]) {
       if (pattern === undefined) continue;

@@ -45,13 +45,19 @@ async function userCredential(ctx: CredentialContext, scopes: string[]): Promise
   const vault = await ctx.vault();
   const meta = await vault.peek(provider.name, connection);
   if (!meta) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${provider.name}${named}\`` });
-  if (meta.kind === 'bot') throw new ConnectionNotFoundError(`${tool.name} acts for a user, and ${ref} is a bot connection`, { hint: `pass a user connection with --connection, or run \`keygate login ${provider.name}\`` });
+  if (meta.kind === 'bot')
+    throw new ConnectionNotFoundError(`${tool.name} acts for a user, and ${ref} is a bot connection`, {
+      hint: `pass a user connection with --connection, or run \`keygate login ${provider.name}\``,
+    });
   const granted = new Set(meta.tokens.scopes);
   const missing = scopes.filter((s) => !granted.has(s));
   if (missing.length > 0) {
-    throw new CredentialError(`${tool.name} needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${ref} was not granted`, {
-      hint: `run \`${loginCommand(provider.name, connection, [...meta.tokens.scopes, ...missing])}\` (${provider.display_name} has no incremental consent: this authorizes again)`,
-    });
+    throw new CredentialError(
+      `${tool.name} needs the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${ref} was not granted`,
+      {
+        hint: `run \`${loginCommand(provider.name, connection, [...meta.tokens.scopes, ...missing])}\` (${provider.display_name} has no incremental consent: this authorizes again)`,
+      },
+    );
   }
   if (meta.status === 'revoked') throw unusable(ref, meta.status, meta.status_reason, provider.name, named);
   const record = await freshRecord(vault, provider, connection);
@@ -62,7 +68,10 @@ async function userCredential(ctx: CredentialContext, scopes: string[]): Promise
 async function botCredential(ctx: CredentialContext): Promise<ToolCredential> {
   const { provider, tool } = ctx;
   const needs = `${tool.name}${tool.auth_when.length ? ' with these parameters' : ''} needs a ${provider.display_name} bot connection`;
-  if (!provider.bot) throw new ConnectionNotFoundError(`${needs}, and the provider file has no bot section`, { hint: `see \`keygate providers inspect ${provider.name}\`` });
+  if (!provider.bot)
+    throw new ConnectionNotFoundError(`${needs}, and the provider file has no bot section`, {
+      hint: `see \`keygate providers inspect ${provider.name}\``,
+    });
   const vault = await ctx.vault();
   // The connection named, if it is a bot; otherwise (none named, or a user's, as MCP passes the
   // connection it serves) the provider's default bot connection.
@@ -71,11 +80,21 @@ async function botCredential(ctx: CredentialContext): Promise<ToolCredential> {
   const named = connection === provider.bot.default_connection ? '' : ` --connection ${connection}`;
   const ref = `${provider.name}/${connection}`;
   const meta = named0?.kind === 'bot' ? named0 : await vault.peek(provider.name, connection);
-  if (!meta) throw new ConnectionNotFoundError(`${needs}, and ${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
-  if (meta.kind !== 'bot') throw new ConnectionNotFoundError(`${needs}, and ${ref} is a user connection`, { hint: `run \`keygate login ${provider.name} --bot --connection <name>\`` });
+  if (!meta)
+    throw new ConnectionNotFoundError(`${needs}, and ${ref} is not connected`, {
+      hint: `run \`keygate login ${provider.name} --bot${named}\``,
+    });
+  if (meta.kind !== 'bot')
+    throw new ConnectionNotFoundError(`${needs}, and ${ref} is a user connection`, {
+      hint: `run \`keygate login ${provider.name} --bot --connection <name>\``,
+    });
   const record = await vault.read(provider.name, connection);
-  if (!record) throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
-  if (record.status !== 'connected') throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, { hint: botLoginHint(provider.name, named) });
+  if (!record)
+    throw new ConnectionNotFoundError(`${ref} is not connected`, { hint: `run \`keygate login ${provider.name} --bot${named}\`` });
+  if (record.status !== 'connected')
+    throw new CredentialError(`${ref} is ${record.status}${record.status_reason ? ` (${record.status_reason})` : ''}`, {
+      hint: botLoginHint(provider.name, named),
+    });
   return { kind: 'bot', vault, connection, record };
 }
 
@@ -88,7 +107,9 @@ export function botLoginHint(providerName: string, named: string): string {
 
 export function unusable(ref: string, status: string, reason: string | undefined, providerName: string, _named: string): CredentialError {
   const connection = ref.slice(providerName.length + 1);
-  return new CredentialError(`${ref} is ${status}${reason ? ` (${reason})` : ''}`, { hint: fixHint(providerName, connection, status as ConnectionState) });
+  return new CredentialError(`${ref} is ${status}${reason ? ` (${reason})` : ''}`, {
+    hint: fixHint(providerName, connection, status as ConnectionState),
+  });
 }
 
 /** The header the credential goes in, as the provider file's injection rule says. */

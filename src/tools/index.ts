@@ -40,7 +40,17 @@ import { coverage, type Coverage } from './scopes.js';
 
 export { listTools, getTool, inputSchema, TOOL_NAME, type Tool, type Parameter, type ToolAuth } from './catalogue.js';
 export { paramsFromPairs, validateInput, expected, type ToolInput } from './params.js';
-export { coverage, planScopes, requirementFor, userRequirement, loginCommand, type Coverage, type CoverageOptions, type Requirement, type ScopePlan } from './scopes.js';
+export {
+  coverage,
+  planScopes,
+  requirementFor,
+  userRequirement,
+  loginCommand,
+  type Coverage,
+  type CoverageOptions,
+  type Requirement,
+  type ScopePlan,
+} from './scopes.js';
 export { callTool, type CallOptions, type ToolResult } from './call.js';
 export { selectCredential, type ToolCredential } from './credentials.js';
 
@@ -55,7 +65,10 @@ export interface ToolListing {
 }
 
 /** The provider's tools with coverage against the connection's granted scopes (no master key needed). */
-export async function listToolCoverage(provider: ProviderDefinition, options: { connection?: string; vault?: Vault } = {}): Promise<ToolListing> {
+export async function listToolCoverage(
+  provider: ProviderDefinition,
+  options: { connection?: string; vault?: Vault } = {},
+): Promise<ToolListing> {
   const connection = options.connection ?? 'default';
   const tools = listTools(provider);
   let meta: ConnectionMeta | undefined;
@@ -84,6 +97,14 @@ export async function listToolCoverage(provider: ProviderDefinition, options: { 
     connection,
     status: meta?.status ?? 'not_connected',
     granted: meta?.tokens.scopes ?? [],
-    tools: tools.map((tool) => ({ tool, coverage: coverage(tool, { granted, bot, providerName: provider.name, unavailable: meta ? `connection ${meta.status}` : 'not connected' }) })),
+    tools: tools.map((tool) => ({
+      tool,
+      coverage: coverage(tool, {
+        granted,
+        bot,
+        providerName: provider.name,
+        unavailable: meta ? `connection ${meta.status}` : 'not connected',
+      }),
+    })),
   };
 }

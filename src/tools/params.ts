@@ -41,7 +41,8 @@ function fromText(tool: Tool, key: string, text: string, type: Parameter['type']
       if (!/^-?\d+$/.test(text)) throw problem(tool, `parameter \`${key}\` expected an integer, got \`${text}\``);
       return Number(text);
     case 'number':
-      if (text.trim() === '' || !Number.isFinite(Number(text))) throw problem(tool, `parameter \`${key}\` expected a number, got \`${text}\``);
+      if (text.trim() === '' || !Number.isFinite(Number(text)))
+        throw problem(tool, `parameter \`${key}\` expected a number, got \`${text}\``);
       return Number(text);
     case 'boolean':
       if (/^(true|1)$/i.test(text)) return true;
@@ -78,7 +79,12 @@ function checkValue(tool: Tool, key: string, value: unknown, schema: Omit<Parame
     case 'string':
       if (typeof value !== 'string') {
         // JSON numbers lose precision past 2^53: an id given as a number may already be wrong.
-        throw typeof value === 'number' ? problem(tool, `parameter \`${key}\` expected a string, got the number ${value}${Number.isSafeInteger(value) ? '' : ' (JSON numbers past 2^53 lose digits)'}; pass ids as strings ("...")`) : fail();
+        throw typeof value === 'number'
+          ? problem(
+              tool,
+              `parameter \`${key}\` expected a string, got the number ${value}${Number.isSafeInteger(value) ? '' : ' (JSON numbers past 2^53 lose digits)'}; pass ids as strings ("...")`,
+            )
+          : fail();
       }
       if (schema.minLength !== undefined && value.length < schema.minLength) throw fail();
       if (schema.maxLength !== undefined && value.length > schema.maxLength) throw fail();

@@ -62,12 +62,21 @@ export function coverage(tool: Tool, options: CoverageOptions): Coverage {
   const botNote = `needs a bot connection (\`keygate login ${options.providerName ?? tool.provider} --bot\`)`;
   if (!user) return { ...base, callable: false, scopes: [], missing: [], note: botNote };
   const limit = user.onlyWith
-    ? `only with ${Object.entries(user.onlyWith).map(([k, v]) => `${k}=${String(v)}`).join(', ')}; other values ${options.bot ? 'use the bot connection' : botNote}`
+    ? `only with ${Object.entries(user.onlyWith)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ')}; other values ${options.bot ? 'use the bot connection' : botNote}`
     : undefined;
-  if (options.granted === undefined) return { ...base, callable: false, scopes: user.scopes, missing: [], note: options.unavailable ?? 'not connected' };
+  if (options.granted === undefined)
+    return { ...base, callable: false, scopes: user.scopes, missing: [], note: options.unavailable ?? 'not connected' };
   const granted = new Set(options.granted);
   const missing = user.scopes.filter((s) => !granted.has(s));
-  return { ...base, callable: missing.length === 0, scopes: user.scopes, missing, note: missing.length ? `missing ${missing.join(', ')}` : limit };
+  return {
+    ...base,
+    callable: missing.length === 0,
+    scopes: user.scopes,
+    missing,
+    note: missing.length ? `missing ${missing.join(', ')}` : limit,
+  };
 }
 
 export interface ScopePlan {
@@ -89,7 +98,8 @@ export interface ScopePlan {
 
 /** Plans the scopes for tool names; an unknown name is a usage error (exit 2). */
 export function planScopes(provider: ProviderDefinition, toolNames: string[]): ScopePlan {
-  if (toolNames.length === 0) throw new UsageError('--for-tools needs at least one tool name', { hint: `see \`keygate tools list ${provider.name}\`` });
+  if (toolNames.length === 0)
+    throw new UsageError('--for-tools needs at least one tool name', { hint: `see \`keygate tools list ${provider.name}\`` });
   const needed_by: Record<string, string[]> = {};
   const no_token: string[] = [];
   const bot: string[] = [];
@@ -102,7 +112,16 @@ export function planScopes(provider: ProviderDefinition, toolNames: string[]): S
   }
   const scopes = Object.keys(needed_by);
   const account_scopes = provider.api.account?.scopes ?? [];
-  return { provider: provider.name, tools: names, scopes, needed_by, no_token, bot, account_scopes, login_scopes: [...new Set([...scopes, ...account_scopes])] };
+  return {
+    provider: provider.name,
+    tools: names,
+    scopes,
+    needed_by,
+    no_token,
+    bot,
+    account_scopes,
+    login_scopes: [...new Set([...scopes, ...account_scopes])],
+  };
 }
 
 /** `keygate login discord --force --scopes a,b [--connection x]`: the command that adds scopes. */

@@ -7,7 +7,10 @@ export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 3_000;
 
 /** Thrown when the keychain cannot be used at all; `reason` is short and safe to show. */
 export class KeychainUnavailable extends Error {
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`OS keychain unavailable (${reason})`, options);
     this.name = 'KeychainUnavailable';
   }

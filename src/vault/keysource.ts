@@ -75,8 +75,14 @@ export class KeySource {
     if (config.backend === 'passphrase') return deriveKey(this.passphrase(), config.scrypt!);
     if (config.backend === 'keyfile') {
       const bytes = await readIfExists(this.o.layout.keyFile);
-      if (!bytes) throw new VaultError(`master key file ${this.o.layout.keyFile} is missing`, { hint: `restore it from a backup (without it the vault cannot be decrypted), or start over with \`keygate vault reset\`` });
-      if (bytes.length !== KEY_BYTES) throw new VaultError(`master key file ${this.o.layout.keyFile} is damaged (not ${KEY_BYTES} bytes)`, { hint: 'restore it from a backup' });
+      if (!bytes)
+        throw new VaultError(`master key file ${this.o.layout.keyFile} is missing`, {
+          hint: `restore it from a backup (without it the vault cannot be decrypted), or start over with \`keygate vault reset\``,
+        });
+      if (bytes.length !== KEY_BYTES)
+        throw new VaultError(`master key file ${this.o.layout.keyFile} is damaged (not ${KEY_BYTES} bytes)`, {
+          hint: 'restore it from a backup',
+        });
       await this.refuseOpenKeyFile();
       return bytes;
     }
@@ -113,9 +119,15 @@ export class KeySource {
         config.keychain = { service: KEYCHAIN_SERVICE, account };
       } catch (err) {
         if (!(err instanceof KeychainUnavailable)) throw err;
-        if (forced) throw new VaultError(`${err.message} and KEYGATE_KEY_BACKEND=keychain`, { hint: 'unlock the OS keychain, or unset KEYGATE_KEY_BACKEND to let keygate fall back', cause: err });
+        if (forced)
+          throw new VaultError(`${err.message} and KEYGATE_KEY_BACKEND=keychain`, {
+            hint: 'unlock the OS keychain, or unset KEYGATE_KEY_BACKEND to let keygate fall back',
+            cause: err,
+          });
         backend = this.o.env.KEYGATE_PASSPHRASE ? 'passphrase' : 'keyfile';
-        this.o.stderr(`keygate: ${err.message}; using ${backend === 'passphrase' ? 'KEYGATE_PASSPHRASE' : `key file ${tilde(this.o.layout.keyFile)} (0600)`}\n`);
+        this.o.stderr(
+          `keygate: ${err.message}; using ${backend === 'passphrase' ? 'KEYGATE_PASSPHRASE' : `key file ${tilde(this.o.layout.keyFile)} (0600)`}\n`,
+        );
       }
     }
     if (backend === 'passphrase') {
@@ -140,9 +152,12 @@ export class KeySource {
     const orphans = await recordsKeyCannotOpen(this.o.layout, key);
     if (orphans.length === 0) return;
     const shown = orphans.slice(0, 3).join(', ') + (orphans.length > 3 ? `, and ${orphans.length - 3} more` : '');
-    throw new VaultError(`the vault config ${this.o.layout.config} is missing, and the key from ${this.label(backend)} cannot open the ${orphans.length} record${orphans.length > 1 ? 's' : ''} already there (${shown})`, {
-      hint: `restore ${this.o.layout.config} from a backup (it records where the key is${backend === 'passphrase' ? ' and the passphrase salt' : ''}), or start over deliberately with \`keygate vault reset\` (the old files are kept aside)`,
-    });
+    throw new VaultError(
+      `the vault config ${this.o.layout.config} is missing, and the key from ${this.label(backend)} cannot open the ${orphans.length} record${orphans.length > 1 ? 's' : ''} already there (${shown})`,
+      {
+        hint: `restore ${this.o.layout.config} from a backup (it records where the key is${backend === 'passphrase' ? ' and the passphrase salt' : ''}), or start over deliberately with \`keygate vault reset\` (the old files are kept aside)`,
+      },
+    );
   }
 
   private async createInKeychain(account: string): Promise<Buffer> {
@@ -175,9 +190,12 @@ export class KeySource {
     const file = this.o.layout.keyFile;
     const mode = (await fs.stat(file)).mode & 0o777;
     if (mode & 0o077) {
-      throw new VaultError(`master key file ${file} is readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); keygate refuses it, as ssh does`, {
-        hint: `run \`chmod 600 ${file}\``,
-      });
+      throw new VaultError(
+        `master key file ${file} is readable or writable by others (mode ${mode.toString(8).padStart(4, '0')}); keygate refuses it, as ssh does`,
+        {
+          hint: `run \`chmod 600 ${file}\``,
+        },
+      );
     }
   }
 
@@ -215,7 +233,9 @@ export class KeySource {
 
   private wrongKey(config: VaultConfig): VaultError {
     if (config.backend === 'passphrase') {
-      return new VaultError('wrong KEYGATE_PASSPHRASE', { hint: 'set it to the passphrase the vault was created with (if it is lost, start over with `keygate vault reset`)' });
+      return new VaultError('wrong KEYGATE_PASSPHRASE', {
+        hint: 'set it to the passphrase the vault was created with (if it is lost, start over with `keygate vault reset`)',
+      });
     }
     return new VaultError(`the master key in ${this.label(config.backend)} does not belong to this vault (${this.o.layout.config})`, {
       hint: 'restore the key or the vault from the same backup, or start over with `keygate vault reset`',

@@ -10,9 +10,7 @@ import { UsageError } from '../errors.js';
 
 /** The identity of one encrypted file. It is authenticated with the ciphertext (see record-file.ts). */
 export type RecordId =
-  | { kind: 'connection'; provider: string; connection: string }
-  | { kind: 'client'; provider: string }
-  | { kind: 'secret'; name: string };
+  { kind: 'connection'; provider: string; connection: string } | { kind: 'client'; provider: string } | { kind: 'secret'; name: string };
 
 // The contract's connection-name syntax (DESIGN.md, "Commands"); used for every name that becomes a
 // path segment, which also rules out `..`, separators and our own `.tmp`/`.lock` suffixes.

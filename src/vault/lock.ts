@@ -27,28 +27,33 @@ export interface HeldLock {
 /** Run `fn` while holding the lock on `file`. `what` names the file in messages (e.g. `discord/work`). */
 export async function withLock<T>(file: string, what: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOCK_WAIT_MS;
-  return inProcessQueue(file, () => timedOut(file, what), deadline, async () => {
-    let lost: Error | undefined;
-    const release = await acquire(file, what, deadline, (err) => {
-      lost = err;
-    });
-    const held: HeldLock = {
-      assertHeld() {
-        if (lost) {
-          throw new VaultError(`lost the lock on ${what} (it was not refreshed for ${STALE_MS / 1000} s); nothing was written`, {
-            hint: 'retry; if it keeps happening the machine is overloaded or the clock jumped',
-            cause: lost,
-          });
-        }
-      },
-    };
-    try {
-      return await fn(held);
-    } finally {
-      // A compromised lock is already gone; releasing it again would only report that.
-      if (!lost) await release().catch(() => undefined);
-    }
-  });
+  return inProcessQueue(
+    file,
+    () => timedOut(file, what),
+    deadline,
+    async () => {
+      let lost: Error | undefined;
+      const release = await acquire(file, what, deadline, (err) => {
+        lost = err;
+      });
+      const held: HeldLock = {
+        assertHeld() {
+          if (lost) {
+            throw new VaultError(`lost the lock on ${what} (it was not refreshed for ${STALE_MS / 1000} s); nothing was written`, {
+              hint: 'retry; if it keeps happening the machine is overloaded or the clock jumped',
+              cause: lost,
+            });
+          }
+        },
+      };
+      try {
+        return await fn(held);
+      } finally {
+        // A compromised lock is already gone; releasing it again would only report that.
+        if (!lost) await release().catch(() => undefined);
+      }
+    },
+  );
 }
 
 async function acquire(file: string, what: string, deadline: number, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {

@@ -16,7 +16,8 @@ export interface RecordOnDisk {
 export async function recordsOnDisk(layout: Layout): Promise<RecordOnDisk[]> {
   const out: RecordOnDisk[] = [];
   for (const provider of await subdirs(layout.connectionsDir)) {
-    for (const connection of await names(path.join(layout.connectionsDir, provider))) out.push(entry(layout, { kind: 'connection', provider, connection }));
+    for (const connection of await names(path.join(layout.connectionsDir, provider)))
+      out.push(entry(layout, { kind: 'connection', provider, connection }));
   }
   for (const provider of await names(path.join(layout.dir, 'clients'))) out.push(entry(layout, { kind: 'client', provider }));
   for (const name of await names(path.join(layout.dir, 'secrets'))) out.push(entry(layout, { kind: 'secret', name }));

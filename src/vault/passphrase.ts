@@ -27,8 +27,12 @@ export function deriveKey(passphrase: string, params: ScryptParams): Promise<Buf
   const { N, r, p } = params;
   return new Promise((resolve, reject) => {
     // Node's default maxmem (32 MiB) is just below what N=2^15, r=8 needs.
-    crypto.scrypt(passphrase.normalize('NFC'), Buffer.from(params.salt, 'base64'), KEY_BYTES, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
+    crypto.scrypt(
+      passphrase.normalize('NFC'),
+      Buffer.from(params.salt, 'base64'),
+      KEY_BYTES,
+      { N, r, p, maxmem: 256 * N * r + 1024 * 1024 },
+      (err, key) => (err ? reject(err) : resolve(key)),
     );
   });
 }

@@ -32,9 +32,12 @@ export function parseRecordFile(file: string, bytes: Buffer, id: RecordId): Reco
   const format = raw.format as number;
   const stored = identityOf(raw);
   if (canonicalJson(stored) !== canonicalJson(identity(id))) {
-    throw new VaultError(`record ${describe(id)} failed authentication (tampered or wrong key): ${file} holds a different record (${String(raw.kind)} ${[raw.provider, raw.connection, raw.name].filter(Boolean).join('/')})`, {
-      hint: 'a vault file was copied or moved by hand; restore it from a backup or delete it',
-    });
+    throw new VaultError(
+      `record ${describe(id)} failed authentication (tampered or wrong key): ${file} holds a different record (${String(raw.kind)} ${[raw.provider, raw.connection, raw.name].filter(Boolean).join('/')})`,
+      {
+        hint: 'a vault file was copied or moved by hand; restore it from a backup or delete it',
+      },
+    );
   }
   if (typeof raw.meta !== 'object' || raw.meta === null || Array.isArray(raw.meta)) throw damaged(file, id, 'has no metadata');
   if (!isSealed(raw)) throw damaged(file, id, 'has no ciphertext');
@@ -75,9 +78,10 @@ export function openRecordFile(key: Buffer, id: RecordId, file: string, record: 
   } catch (err) {
     if (!(err instanceof AuthenticationFailed)) throw err;
     throw new VaultError(`record ${describe(id)} failed authentication (tampered or wrong key) in ${file}`, {
-      hint: id.kind === 'connection'
-        ? `${fixHint(id.provider, id.connection, 'unreadable')} to replace it (or restore the file from a backup)`
-        : 'restore the file from a backup, or delete it',
+      hint:
+        id.kind === 'connection'
+          ? `${fixHint(id.provider, id.connection, 'unreadable')} to replace it (or restore the file from a backup)`
+          : 'restore the file from a backup, or delete it',
     });
   }
 }
@@ -98,7 +102,10 @@ function identityOf(raw: Record<string, unknown>): Record<string, unknown> {
 
 function damaged(file: string, id: RecordId, why: string, cause?: unknown): VaultError {
   return new VaultError(`record ${describe(id)} is damaged: ${file} ${why}`, {
-    hint: id.kind === 'connection' ? `${fixHint(id.provider, id.connection, 'unreadable')} to replace it (or restore the file from a backup)` : 'restore the file from a backup, or delete it',
+    hint:
+      id.kind === 'connection'
+        ? `${fixHint(id.provider, id.connection, 'unreadable')} to replace it (or restore the file from a backup)`
+        : 'restore the file from a backup, or delete it',
     cause,
   });
 }

@@ -16,8 +16,13 @@ export interface ResetPlan {
 
 export async function planReset(home: string): Promise<ResetPlan> {
   const layout = new Layout(home);
-  const exists = await fs.stat(layout.dir).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err as Error)));
-  const connections = (await recordsOnDisk(layout)).flatMap(({ id }) => (id.kind === 'connection' ? [{ provider: id.provider, connection: id.connection }] : []));
+  const exists = await fs.stat(layout.dir).then(
+    () => true,
+    (err: unknown) => (isNotFound(err) ? false : Promise.reject(err as Error)),
+  );
+  const connections = (await recordsOnDisk(layout)).flatMap(({ id }) =>
+    id.kind === 'connection' ? [{ provider: id.provider, connection: id.connection }] : [],
+  );
   return { vaultDir: layout.dir, connections, exists };
 }
 

@@ -79,7 +79,9 @@ export interface ConnectionRecord {
  * Everything in a record except the secret token values. Of `tokens`, only `token_type`, `expires_at`
  * and `scopes` are stored in clear; any other token field (present or added later) is encrypted.
  */
-export type ConnectionMeta = Omit<ConnectionRecord, 'tokens'> & { tokens: Omit<TokenSet, 'access_token' | 'refresh_token'> & { has_refresh_token: boolean } };
+export type ConnectionMeta = Omit<ConnectionRecord, 'tokens'> & {
+  tokens: Omit<TokenSet, 'access_token' | 'refresh_token'> & { has_refresh_token: boolean };
+};
 
 export interface ClientCredentials {
   client_id: string;
@@ -147,7 +149,9 @@ export interface Vault {
   update(
     provider: string,
     connection: string,
-    fn: (current: ConnectionRecord | undefined) => Promise<ConnectionRecord | undefined | typeof UNCHANGED> | ConnectionRecord | undefined | typeof UNCHANGED,
+    fn: (
+      current: ConnectionRecord | undefined,
+    ) => Promise<ConnectionRecord | undefined | typeof UNCHANGED> | ConnectionRecord | undefined | typeof UNCHANGED,
   ): Promise<ConnectionRecord | undefined>;
   /** Returns true when a record existed. */
   delete(provider: string, connection: string): Promise<boolean>;

@@ -197,8 +197,14 @@ export class FileVault implements Vault {
 
 /** EACCES on a record: name the file and the command that fixes its mode, never "unexpected error". */
 async function unreadableFile(file: string, id: RecordId, cause: unknown): Promise<VaultError> {
-  const owner = await fs.stat(file).then((s) => s.uid, () => undefined);
-  return new VaultError(`cannot read ${describe(id)}: ${file} is not readable by you (permission denied)`, { hint: permissionHint(file, owner), cause });
+  const owner = await fs.stat(file).then(
+    (s) => s.uid,
+    () => undefined,
+  );
+  return new VaultError(`cannot read ${describe(id)}: ${file} is not readable by you (permission denied)`, {
+    hint: permissionHint(file, owner),
+    cause,
+  });
 }
 
 function connectionId(provider: string, connection: string): RecordId {

@@ -23,7 +23,13 @@ async function seed(home: string): Promise<string> {
   await vault.write({
     provider: 'discord',
     connection: 'default',
-    tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
+    tokens: {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: tokens.scope.split(' '),
+    },
     account: { id: '80351110224678912', name: 'alice' },
     status: 'connected',
     created_at: new Date().toISOString(),
@@ -38,7 +44,11 @@ describe('openKeygate()', () => {
     const keygate = openKeygate({ home, env: session.envFor(home), stderr: () => undefined });
     const before = process.listenerCount('SIGINT');
     try {
-      const { child, exit } = await keygate.run(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env)); process.exitCode = 3'], { stdio: 'pipe' });
+      const { child, exit } = await keygate.run(
+        process.execPath,
+        ['-e', 'process.stdout.write(JSON.stringify(process.env)); process.exitCode = 3'],
+        { stdio: 'pipe' },
+      );
       let out = '';
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
       expect(process.listenerCount('SIGINT')).toBe(before);
@@ -91,9 +101,16 @@ describe('openKeygate()', () => {
     const home = tempHome();
     const keygate = openKeygate({ home, env: session.envFor(home), stderr: () => undefined });
     try {
-      await expect(keygate.run(process.execPath, [])).rejects.toMatchObject({ name: 'ConnectionNotFoundError', code: 'not_connected', exitCode: 3 });
+      await expect(keygate.run(process.execPath, [])).rejects.toMatchObject({
+        name: 'ConnectionNotFoundError',
+        code: 'not_connected',
+        exitCode: 3,
+      });
       await seed(home);
-      await expect(keygate.run('/no/such/command', [])).rejects.toMatchObject({ code: 'error', message: 'command not found: /no/such/command' });
+      await expect(keygate.run('/no/such/command', [])).rejects.toMatchObject({
+        code: 'error',
+        message: 'command not found: /no/such/command',
+      });
     } finally {
       await keygate.close();
     }

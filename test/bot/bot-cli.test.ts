@@ -26,7 +26,10 @@ async function install(home: string, args: string[]) {
   const port = await freePort();
   session.emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
   const watcher = urlWatcher();
-  const running = runCli(['install', 'discord', '--no-browser', '--port', String(port), ...args], { env: session.envFor(home), onStdout: watcher.onStdout });
+  const running = runCli(['install', 'discord', '--no-browser', '--port', String(port), ...args], {
+    env: session.envFor(home),
+    onStdout: watcher.onStdout,
+  });
   const raced = await Promise.race([watcher.url.then((url) => ({ url })), running.then((result) => ({ result }))]);
   if ('result' in raced) return { ...raced.result, url: undefined };
   const callback = await session.browser.authorize(raced.url);
@@ -58,7 +61,11 @@ describe('bot connections', () => {
     expect(result.url!.searchParams.get('disable_guild_select')).toBe('true');
     expect('page' in result ? result.page.body : undefined).toContain('added keygate-demo to Keygate Lab');
     expect(result.stdout).toContain('Installed discord/bot (keygate-demo) in Keygate Lab (197038439483310086) with permissions 2048');
-    expect(session.emulator.controls.installations()).toContainEqual({ guild_id: '197038439483310086', guild_name: 'Keygate Lab', permissions: '2048' });
+    expect(session.emulator.controls.installations()).toContainEqual({
+      guild_id: '197038439483310086',
+      guild_name: 'Keygate Lab',
+      permissions: '2048',
+    });
 
     const get = await cli(home, ['get', 'discord', '--connection', 'bot', '--json']);
     expect(JSON.parse(get.stdout)).toMatchObject({
@@ -92,7 +99,9 @@ describe('bot connections', () => {
     const status = await cli(home, ['status', 'discord', '--connection', 'helper']);
     expect(status.code).toBe(5);
     expect(status.stdout).toMatch(/helper\s+revoked/);
-    expect(status.stdout).toContain('reset the token in the Developer Portal (Bot → Reset Token), then run `keygate login discord --bot --connection helper`');
+    expect(status.stdout).toContain(
+      'reset the token in the Developer Portal (Bot → Reset Token), then run `keygate login discord --bot --connection helper`',
+    );
     expect((await cli(home, ['get', 'discord', '--connection', 'helper', '--field', 'status'])).stdout).toBe('revoked\n');
     const get = JSON.parse((await cli(home, ['get', 'discord', '--connection', 'helper', '--json'])).stdout);
     expect(get.hint).toContain('Bot → Reset Token');
@@ -107,7 +116,9 @@ describe('bot connections', () => {
     const home = tempHome();
     const bad = await cli(home, ['login', 'discord', '--bot'], { DISCORD_BOT_TOKEN: 'MTE3.abcdef.not-a-real-token' });
     expect(bad.code).toBe(5);
-    expect(bad.stderr).toMatch(/^keygate: Discord refused the bot token \(GET \/users\/@me: HTTP 401\) — copy the token again from the Developer Portal/);
+    expect(bad.stderr).toMatch(
+      /^keygate: Discord refused the bot token \(GET \/users\/@me: HTTP 401\) — copy the token again from the Developer Portal/,
+    );
     const missing = await cli(home, ['login', 'discord', '--bot']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('set DISCORD_BOT_TOKEN');

@@ -18,7 +18,12 @@ beforeAll(async () => {
   ({ token, token_id: tokenId } = session.emulator.controls.botToken());
   const env = session.envFor(home);
   expect((await runCli(['login', 'discord', '--bot'], { env: { ...env, DISCORD_BOT_TOKEN: token } })).code).toBe(0);
-  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [bin, 'mcp'],
+    env: env as Record<string, string>,
+    stderr: 'pipe',
+  });
   client = new Client({ name: 'keygate-test', version: '1.0.0' });
   await client.connect(transport);
 }, 60_000);

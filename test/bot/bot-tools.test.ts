@@ -22,12 +22,19 @@ describe('bot tools in keygate call', () => {
     const { token, token_id } = session.emulator.controls.botToken();
     expect((await runCli(['login', 'discord', '--bot'], { env: { ...env, DISCORD_BOT_TOKEN: token } })).code).toBe(0);
     const listed = JSON.parse((await runCli(['tools', 'list', 'discord', '--json'], { env })).stdout);
-    expect(listed.tools.find((t: { name: string }) => t.name === 'get_user')).toMatchObject({ callable: true, note: 'uses the bot connection' });
+    expect(listed.tools.find((t: { name: string }) => t.name === 'get_user')).toMatchObject({
+      callable: true,
+      note: 'uses the bot connection',
+    });
 
     const other = await runCli(['call', 'discord', 'get_user', '--param', 'user_id=80351110224678912'], { env });
     expect(other.code, other.stderr).toBe(0);
     expect(JSON.parse(other.stdout)).toMatchObject({ id: '80351110224678912', username: 'alice' });
-    expect(session.emulator.controls.requestLog().at(-1)).toMatchObject({ path: '/api/v10/users/80351110224678912', status: 200, tokenId: token_id });
+    expect(session.emulator.controls.requestLog().at(-1)).toMatchObject({
+      path: '/api/v10/users/80351110224678912',
+      status: 200,
+      tokenId: token_id,
+    });
 
     const me = await runCli(['call', 'discord', 'get_user', '--param', 'user_id=@me'], { env });
     expect(me.code, me.stderr).toBe(0);
@@ -35,7 +42,9 @@ describe('bot tools in keygate call', () => {
 
     // A user connection named with --connection (as MCP passes the one it serves): the bot tool still
     // uses the bot connection; a user tool named with the bot connection is refused.
-    const viaUser = await runCli(['call', 'discord', 'get_user', '--connection', 'default', '--param', 'user_id=80351110224678912'], { env });
+    const viaUser = await runCli(['call', 'discord', 'get_user', '--connection', 'default', '--param', 'user_id=80351110224678912'], {
+      env,
+    });
     expect(viaUser.code, viaUser.stderr).toBe(0);
     expect(session.emulator.controls.requestLog().at(-1)!.tokenId).toBe(token_id);
     const wrong = await runCli(['call', 'discord', 'get_my_user', '--connection', 'bot'], { env });
@@ -52,7 +61,9 @@ describe('bot tools in keygate call', () => {
     session.emulator.controls.resetBotToken();
     const r = await runCli(['call', 'discord', 'get_user', '--param', 'user_id=80351110224678912'], { env });
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/^keygate: discord\/bot is revoked \(.+\) — reset the token in the Developer Portal \(Bot → Reset Token\), then run `keygate login discord --bot`\n$/);
+    expect(r.stderr).toMatch(
+      /^keygate: discord\/bot is revoked \(.+\) — reset the token in the Developer Portal \(Bot → Reset Token\), then run `keygate login discord --bot`\n$/,
+    );
     expect((await runCli(['get', 'discord', '--connection', 'bot', '--field', 'status'], { env })).stdout).toBe('revoked\n');
   });
 });

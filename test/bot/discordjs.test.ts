@@ -31,7 +31,10 @@ beforeAll(async () => {
   const port = await freePort();
   session.emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
   const watcher = urlWatcher();
-  const running = runCli(['install', 'discord', '--no-browser', '--port', String(port), '--guild', '197038439483310086'], { env: session.envFor(home), onStdout: watcher.onStdout });
+  const running = runCli(['install', 'discord', '--no-browser', '--port', String(port), '--guild', '197038439483310086'], {
+    env: session.envFor(home),
+    onStdout: watcher.onStdout,
+  });
   await session.browser.visit(await session.browser.authorize(await watcher.url));
   const installed = await running;
   expect(installed.code, installed.stderr).toBe(0);
@@ -49,7 +52,10 @@ function holds(bytes: Buffer, secret: string): boolean {
 }
 
 async function runBot(extraArgs: string[], dir?: string) {
-  return runCli(['run', ...extraArgs, '--', childNode, bot, ALICE, ...(dir ? [dir] : [])], { env: session.envFor(home), timeoutMs: 40_000 });
+  return runCli(['run', ...extraArgs, '--', childNode, bot, ALICE, ...(dir ? [dir] : [])], {
+    env: session.envFor(home),
+    timeoutMs: 40_000,
+  });
 }
 
 describe('discord.js under keygate run', () => {
@@ -58,7 +64,12 @@ describe('discord.js under keygate run', () => {
     const res = await runBot([]);
     expect(res.code, res.stderr).toBe(0);
     const seen = JSON.parse(res.stdout.trim().split('\n').at(-1)!);
-    expect(seen).toMatchObject({ ready: DEMO_BOT_ID, tag: 'keygate-demo', guilds: ['197038439483310086'], fetched: { id: ALICE, username: 'alice' } });
+    expect(seen).toMatchObject({
+      ready: DEMO_BOT_ID,
+      tag: 'keygate-demo',
+      guilds: ['197038439483310086'],
+      fetched: { id: ALICE, username: 'alice' },
+    });
     const counters = session.emulator.controls.counters();
     expect(counters.gatewayIdentifies).toBe(1);
     expect(counters.gatewayAuthFailures).toBe(0);
@@ -82,13 +93,21 @@ describe('discord.js under keygate run', () => {
     // The emulator: the bot's REST calls and its IDENTIFY all carried the real token.
     const log = session.emulator.controls.requestLog();
     const bot = log.filter((e) => e.path === '/api/v10/gateway/bot' || e.path === `/api/v10/users/${ALICE}` || e.method === 'GATEWAY');
-    expect(bot.map((e) => `${e.method} ${e.path}`).sort()).toEqual(['GATEWAY IDENTIFY', 'GET /api/v10/gateway/bot', `GET /api/v10/users/${ALICE}`]);
+    expect(bot.map((e) => `${e.method} ${e.path}`).sort()).toEqual([
+      'GATEWAY IDENTIFY',
+      'GET /api/v10/gateway/bot',
+      `GET /api/v10/users/${ALICE}`,
+    ]);
     for (const entry of bot) expect(entry).toMatchObject({ status: 200, tokenId });
     expect(log.filter((e) => e.status === 401 || e.status === 4004)).toEqual([]);
     // keygate's own request log names the gateway upgrade, never a token.
     const keygateLog = await runCli(['log', '--json'], { env: session.envFor(home) });
-    const { entries } = JSON.parse(keygateLog.stdout) as { entries: Array<{ host: string; status: number; action: string; connection: string | null }> };
-    expect(entries).toContainEqual(expect.objectContaining({ host: 'gateway.discord.gg', status: 101, action: 'relayed', connection: 'bot' }));
+    const { entries } = JSON.parse(keygateLog.stdout) as {
+      entries: Array<{ host: string; status: number; action: string; connection: string | null }>;
+    };
+    expect(entries).toContainEqual(
+      expect.objectContaining({ host: 'gateway.discord.gg', status: 101, action: 'relayed', connection: 'bot' }),
+    );
     expect(holds(Buffer.from(keygateLog.stdout), token)).toBe(false);
   }, 60_000);
 });

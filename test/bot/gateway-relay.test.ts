@@ -72,7 +72,9 @@ describe('gateway relay', () => {
     expect(session.emulator.controls.requestLog().at(-1)).toMatchObject({ method: 'GATEWAY', path: 'IDENTIFY', status: 4004 });
     // Log the current bot back in for the other tests.
     const fresh = session.emulator.controls.botToken().token;
-    expect((await runCli(['login', 'discord', '--bot', '--force'], { env: session.envFor(home, { DISCORD_BOT_TOKEN: fresh }) })).code).toBe(0);
+    expect((await runCli(['login', 'discord', '--bot', '--force'], { env: session.envFor(home, { DISCORD_BOT_TOKEN: fresh }) })).code).toBe(
+      0,
+    );
   });
 
   it('a WebSocket upgrade to the API host is refused with 501, never sent on as a plain request with a token', async () => {
@@ -90,9 +92,15 @@ describe('gateway relay', () => {
     // Edited afterwards (by the user, or by anything that can write KEYGATE_HOME): the relay now
     // serves another host, which the emulator also answers for.
     fs.mkdirSync(path.join(other, 'providers'), { recursive: true });
-    fs.writeFileSync(path.join(other, 'providers', 'discord.json'), JSON.stringify({ bot: { gateway_hosts: ['gateway-us-east1-b.discord.gg'] } }));
+    fs.writeFileSync(
+      path.join(other, 'providers', 'discord.json'),
+      JSON.stringify({ bot: { gateway_hosts: ['gateway-us-east1-b.discord.gg'] } }),
+    );
     const before = session.emulator.controls.counters();
-    const res = await runCli(['run', '--', childNode, script, 'identify-at', 'gateway-us-east1-b.discord.gg'], { env: session.envFor(other), timeoutMs: 30_000 });
+    const res = await runCli(['run', '--', childNode, script, 'identify-at', 'gateway-us-east1-b.discord.gg'], {
+      env: session.envFor(other),
+      timeoutMs: 30_000,
+    });
     expect(res.code, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout.trim())).toEqual({ step: 'identify-at', close: { code: 4004, reason: 'Authentication failed.' } });
     const after = session.emulator.controls.counters();

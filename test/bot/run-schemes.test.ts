@@ -23,7 +23,13 @@ beforeAll(async () => {
   await vault.write({
     provider: 'discord',
     connection: 'default',
-    tokens: { access_token: issued.access_token, refresh_token: issued.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: issued.scope.split(' ') },
+    tokens: {
+      access_token: issued.access_token,
+      refresh_token: issued.refresh_token,
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: issued.scope.split(' '),
+    },
     account: { id: '80351110224678912', name: 'alice' },
     status: 'connected',
     created_at: now,
@@ -70,7 +76,10 @@ describe('keygate run with a user and a bot credential', () => {
     expect(crossed.message).toContain('$DISCORD_BOT_TOKEN is a bot token: send it as "Authorization: Bot $DISCORD_BOT_TOKEN"');
     expect(me).toMatchObject({ id: '1171993355049885706', bot: true });
     // The child saw placeholders only, the bot's under DISCORD_BOT_TOKEN (the inherited real one replaced).
-    expect(lines.slice(5).sort()).toEqual([expect.stringMatching(/^DISCORD_ACCESS_TOKEN=kgph_discord_default_[0-9a-f]{32}$/), expect.stringMatching(/^DISCORD_BOT_TOKEN=kgph_discord_bot_[0-9a-f]{32}$/)]);
+    expect(lines.slice(5).sort()).toEqual([
+      expect.stringMatching(/^DISCORD_ACCESS_TOKEN=kgph_discord_default_[0-9a-f]{32}$/),
+      expect.stringMatching(/^DISCORD_BOT_TOKEN=kgph_discord_bot_[0-9a-f]{32}$/),
+    ]);
     expect(res.stdout + res.stderr).not.toContain(botToken.token);
     expect(res.stdout + res.stderr).not.toContain(userToken);
     // The emulator saw each request with a real token, none with a placeholder.
@@ -83,7 +92,10 @@ describe('keygate run with a user and a bot credential', () => {
   });
 
   it('with only the bot selected, a request without Authorization gets the bot token', async () => {
-    const res = await runCli(['run', '--connection', 'discord/bot', '--', 'sh', '-c', `curl -sS -X POST ${ECHO}`], { env, timeoutMs: 30_000 });
+    const res = await runCli(['run', '--connection', 'discord/bot', '--', 'sh', '-c', `curl -sS -X POST ${ECHO}`], {
+      env,
+      timeoutMs: 30_000,
+    });
     expect(res.code, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ auth_scheme: 'Bot', token_id: botToken.token_id });
   });

@@ -15,7 +15,9 @@ import { bin, cliEnv, repoRoot, runCli, tempHome, type CliResult } from '../help
 
 const fakeBrowser = path.join(repoRoot, 'test', 'fixtures', 'fake-browser.mjs');
 const shots = process.env.KEYGATE_UPDATE_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs', 'screenshots') : tempHome('keygate-shots-');
-const meanings = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'providers/discord.json'), 'utf8')) as { oauth2: { scopes: Record<string, string> } }).oauth2.scopes;
+const meanings = (
+  JSON.parse(fs.readFileSync(path.join(repoRoot, 'providers/discord.json'), 'utf8')) as { oauth2: { scopes: Record<string, string> } }
+).oauth2.scopes;
 const CALLBACK_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 let emulator: ChildProcess;
@@ -28,10 +30,14 @@ let browser: Chromium;
 beforeAll(async () => {
   ports = [await freePort(), await freePort(), await freePort()];
   const dir = tempHome('keygate-emu-browser-');
-  emulator = spawn(process.execPath, [bin, 'emulator', '--dir', dir, ...ports.flatMap((p) => ['--redirect-uri', `http://127.0.0.1:${p}/auth/callback/oauth`])], {
-    env: cliEnv(dir),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  emulator = spawn(
+    process.execPath,
+    [bin, 'emulator', '--dir', dir, ...ports.flatMap((p) => ['--redirect-uri', `http://127.0.0.1:${p}/auth/callback/oauth`])],
+    {
+      env: cliEnv(dir),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let banner = '';
   await new Promise<void>((resolve, reject) => {
     emulator.once('exit', (code) => reject(new Error(`keygate emulator exited with ${code}: ${banner}`)));
@@ -88,7 +94,9 @@ async function goto(page: Page, url: string): Promise<Response> {
 async function expectConsentPage(page: Page, response: Response, scopes: string[]): Promise<void> {
   expect(response.status()).toBe(200);
   expect(new URL(page.url()).origin).toBe(origin);
-  expect(response.headers()['content-security-policy']).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http:\/\/127\.0\.0\.1:\d+; frame-ancestors 'none'; base-uri 'none'$/);
+  expect(response.headers()['content-security-policy']).toMatch(
+    /^default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http:\/\/127\.0\.0\.1:\d+; frame-ancestors 'none'; base-uri 'none'$/,
+  );
   expect(await page.title()).toBe('Discord | Authorize access to your account');
   expect(await page.locator('#app').innerText()).toBe('Keygate Demo');
   expect(await page.locator('#user').innerText()).toBe('alice');
@@ -161,7 +169,9 @@ describe('in Chromium', () => {
     const r = await login.result;
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain('Connected');
-    expect(r.stderr).toMatch(/^keygate: Discord did not authorize the login: access_denied .*— run `keygate login discord` again and approve access\n$/);
+    expect(r.stderr).toMatch(
+      /^keygate: Discord did not authorize the login: access_denied .*— run `keygate login discord` again and approve access\n$/,
+    );
   }, 90_000);
 
   it('the /auth/setup form: client ID and secret typed in, on to consent, then connected', async () => {

@@ -51,7 +51,10 @@ describe('keygate CLI basics', () => {
   });
 
   it('the schema file beside the bundled providers is not a provider', async () => {
-    for (const args of [['get', 'schema', '--field', 'status'], ['providers', 'inspect', 'schema']]) {
+    for (const args of [
+      ['get', 'schema', '--field', 'status'],
+      ['providers', 'inspect', 'schema'],
+    ]) {
       const r = await runCli(args, { env });
       expect(r.code).toBe(4);
       expect(r.stderr).toBe('keygate: unknown provider "schema" — known providers: discord\n');
@@ -59,7 +62,11 @@ describe('keygate CLI basics', () => {
   });
 
   it('get --field status takes the fast path and the full one alike', async () => {
-    for (const args of [['get', 'discord', '--field=status'], ['get', '--field', 'status', 'discord', '--connection', 'work'], ['get', 'discord', '--field', 'status', '--connection=work']]) {
+    for (const args of [
+      ['get', 'discord', '--field=status'],
+      ['get', '--field', 'status', 'discord', '--connection', 'work'],
+      ['get', 'discord', '--field', 'status', '--connection=work'],
+    ]) {
       const r = await runCli(args, { env });
       expect(r).toMatchObject({ code: 0, stdout: 'not_connected\n', stderr: '' });
     }
@@ -71,7 +78,11 @@ describe('keygate CLI basics', () => {
   });
 
   it('get of any other field of a missing connection exits 3', async () => {
-    for (const args of [['get', 'discord', '--field', 'account_name'], ['get', 'discord', '--json'], ['get', 'discord', '--connection', 'work']]) {
+    for (const args of [
+      ['get', 'discord', '--field', 'account_name'],
+      ['get', 'discord', '--json'],
+      ['get', 'discord', '--connection', 'work'],
+    ]) {
       const r = await runCli(args, { env });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(oneLineError);
@@ -106,7 +117,15 @@ describe('providers commands', () => {
     const r = await runCli(['providers', 'list', '--json'], { env });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
-      providers: [{ name: 'discord', display_name: 'Discord', source: 'bundled', auth_type: 'oauth2', files: [path.join(repoRoot, 'providers', 'discord.json')] }],
+      providers: [
+        {
+          name: 'discord',
+          display_name: 'Discord',
+          source: 'bundled',
+          auth_type: 'oauth2',
+          files: [path.join(repoRoot, 'providers', 'discord.json')],
+        },
+      ],
     });
   });
 
@@ -126,7 +145,12 @@ describe('providers commands', () => {
     expect(doc.oauth2.token_url).toBe('https://discord.com/api/oauth2/token');
     for (const provenance of ['name', 'source', 'files']) expect(doc).not.toHaveProperty(provenance);
     const json = await runCli(['providers', 'inspect', 'discord', '--json'], { env });
-    expect(JSON.parse(json.stdout)).toEqual({ name: 'discord', source: 'bundled', files: [path.join(repoRoot, 'providers', 'discord.json')], definition: doc });
+    expect(JSON.parse(json.stdout)).toEqual({
+      name: 'discord',
+      source: 'bundled',
+      files: [path.join(repoRoot, 'providers', 'discord.json')],
+      definition: doc,
+    });
   });
 
   it('providers validate: ok for a good file, exit 4 naming file and path for a bad one', async () => {

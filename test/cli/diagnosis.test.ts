@@ -36,7 +36,9 @@ describe('network diagnoses', () => {
     const env = session.envFor(home, { KEYGATE_CONNECT_TO: `discord.com:443:127.0.0.1,${session.emulator.connectTo}` });
     const r = await runCli(['login', 'discord', '--no-browser', '--port', String(await freePort())], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('keygate: KEYGATE_CONNECT_TO entry `discord.com:443:127.0.0.1` is not HOST:PORT:CONNECT_HOST:CONNECT_PORT — use e.g. KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:8443\n');
+    expect(r.stderr).toBe(
+      'keygate: KEYGATE_CONNECT_TO entry `discord.com:443:127.0.0.1` is not HOST:PORT:CONNECT_HOST:CONNECT_PORT — use e.g. KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:8443\n',
+    );
     const fixed = await session.login(home);
     expect(fixed.code, fixed.stderr).toBe(0);
   });
@@ -44,9 +46,14 @@ describe('network diagnoses', () => {
   it('a wrong client id fails at once, before the browser step, naming the id', async () => {
     const home = tempHome();
     const started = Date.now();
-    const r = await session.login(home, ['--timeout', '300'], async () => {
-      throw new Error('the authorize URL must not be printed for a client Discord refuses');
-    }, { DISCORD_CLIENT_ID: '999999999999999999' });
+    const r = await session.login(
+      home,
+      ['--timeout', '300'],
+      async () => {
+        throw new Error('the authorize URL must not be printed for a client Discord refuses');
+      },
+      { DISCORD_CLIENT_ID: '999999999999999999' },
+    );
     expect(r.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(60_000); // not the 300 s timeout
     expect(r.stderr).toBe(
@@ -66,7 +73,9 @@ describe('advice that works', () => {
       await session.browser.visit(await session.browser.authorize(url));
     });
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/^keygate: Discord did not authorize the login: access_denied .* — run `keygate login discord --connection work` again and approve access\n$/);
+    expect(denied.stderr).toMatch(
+      /^keygate: Discord did not authorize the login: access_denied .* — run `keygate login discord --connection work` again and approve access\n$/,
+    );
     const again = await session.login(home, ['--connection', 'work']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('Connected discord/work as alice');
@@ -79,7 +88,14 @@ describe('KEYGATE_HOME and provider files', () => {
     const file = path.join(dir, 'home-file');
     fs.writeFileSync(file, 'x');
     const message = `keygate: KEYGATE_HOME ${file} is not a directory — point KEYGATE_HOME at a directory (or unset it for the default)\n`;
-    for (const args of [['list'], ['status'], ['get', 'discord'], ['get', 'discord', '--field', 'status'], ['run', '--', 'true'], ['login', 'discord']]) {
+    for (const args of [
+      ['list'],
+      ['status'],
+      ['get', 'discord'],
+      ['get', 'discord', '--field', 'status'],
+      ['run', '--', 'true'],
+      ['login', 'discord'],
+    ]) {
       const r = await runCli(args, { env: session.envFor(file) });
       expect([args.join(' '), r.code, r.stderr]).toEqual([args.join(' '), 2, message]);
     }
@@ -114,7 +130,9 @@ describe('KEYGATE_HOME and provider files', () => {
     for (const args of [['list'], ['get', 'discord', '--field', 'status'], ['providers', 'list']]) {
       const r = await runCli(args, { env: session.envFor(home) });
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`keygate: KEYGATE_HOME ${home} is writable by everyone (mode 0777); keygate refuses it, as ssh does — run \`chmod go-w ${home}\`\n`);
+      expect(r.stderr).toBe(
+        `keygate: KEYGATE_HOME ${home} is writable by everyone (mode 0777); keygate refuses it, as ssh does — run \`chmod go-w ${home}\`\n`,
+      );
     }
     fs.chmodSync(home, 0o770);
     expect((await runCli(['list'], { env: session.envFor(home) })).stderr).toContain('writable by its group (mode 0770)');
@@ -151,7 +169,9 @@ describe('unreadable record file (EACCES)', () => {
     const cli = (args: string[]) => runAs(args, session.envFor(home, { NODE_EXTRA_CA_CERTS: ca }), asUser);
     const r = await cli(['get', 'discord', '--json']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`keygate: cannot read discord/default: ${file} is not readable by you (permission denied) — run \`chmod 600 ${file}\`\n`);
+    expect(r.stderr).toBe(
+      `keygate: cannot read discord/default: ${file} is not readable by you (permission denied) — run \`chmod 600 ${file}\`\n`,
+    );
     const list = await cli(['list']);
     expect(list.stdout).toMatch(/discord\s+default\s+unreadable/);
     expect(list.stdout).toContain(`run \`chmod 600 ${file}\``);
@@ -176,7 +196,11 @@ describe('Ctrl-C at a prompt', () => {
   });
 });
 
-function runAs(args: string[], env: NodeJS.ProcessEnv, as?: { uid: number; gid: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runAs(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  as?: { uid: number; gid: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   if (!as) return runCli(args, { env });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env, uid: as.uid, gid: as.gid, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -39,12 +39,30 @@ describe('keygate config', () => {
     const file = path.join(home, 'config.json');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ login: { port: 8123, open_browser: false }, run: { sandbox: 'require' } });
-    expect(JSON.parse((await config(home, ['get', 'login.port', '--json'])).stdout)).toEqual({ key: 'login.port', value: 8123, source: 'config' });
+    expect(JSON.parse((await config(home, ['get', 'login.port', '--json'])).stdout)).toEqual({
+      key: 'login.port',
+      value: 8123,
+      source: 'config',
+    });
 
     const listed = JSON.parse((await config(home, ['list', '--json'])).stdout);
     expect(listed.file).toBe(file);
-    expect(listed.settings.map((s: { key: string }) => s.key)).toEqual(['login.port', 'login.open_browser', 'login.timeout', 'run.sandbox', 'refresh.margin', 'log.retention_days']);
-    expect(listed.settings[0]).toMatchObject({ key: 'login.port', value: 8123, source: 'config', default: 7998, env: 'KEYGATE_LOGIN_PORT', flag: '--port' });
+    expect(listed.settings.map((s: { key: string }) => s.key)).toEqual([
+      'login.port',
+      'login.open_browser',
+      'login.timeout',
+      'run.sandbox',
+      'refresh.margin',
+      'log.retention_days',
+    ]);
+    expect(listed.settings[0]).toMatchObject({
+      key: 'login.port',
+      value: 8123,
+      source: 'config',
+      default: 7998,
+      env: 'KEYGATE_LOGIN_PORT',
+      flag: '--port',
+    });
     expect(listed.settings[4]).toMatchObject({ key: 'refresh.margin', value: 'auto', source: 'default' });
     expect((await config(home, ['list'])).stdout).toMatch(/^login\.port\s+8123\s+config\s+port of the login callback server/m);
 
@@ -74,14 +92,20 @@ describe('keygate config', () => {
 
   it('an unknown key gets "did you mean" and the list of settings', async () => {
     const home = tempHome();
-    for (const [args, guess] of [[['set', 'login.prot', '1'], 'login.port'], [['get', 'retention_days'], 'log.retention_days'], [['unset', 'run.sandbx'], 'run.sandbox']] as const) {
+    for (const [args, guess] of [
+      [['set', 'login.prot', '1'], 'login.port'],
+      [['get', 'retention_days'], 'log.retention_days'],
+      [['unset', 'run.sandbx'], 'run.sandbox'],
+    ] as const) {
       const r = await config(home, [...args]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(oneLineError);
       expect(r.stderr).toContain(`(did you mean "${guess}"?) — settings: login.port, login.open_browser,`);
     }
     const far = await config(home, ['get', 'colour']);
-    expect(far.stderr).toBe('keygate: unknown setting "colour" — settings: login.port, login.open_browser, login.timeout, run.sandbox, refresh.margin, log.retention_days\n');
+    expect(far.stderr).toBe(
+      'keygate: unknown setting "colour" — settings: login.port, login.open_browser, login.timeout, run.sandbox, refresh.margin, log.retention_days\n',
+    );
   });
 
   it('a bad value in the environment is a usage error naming the variable', async () => {
@@ -97,18 +121,26 @@ describe('keygate config', () => {
     const r = await config(home, ['get', 'login.timeout']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(oneLineError);
-    expect(r.stderr).toContain(`${path.join(home, 'config.json')}: login.timeout is "soon", which is not allowed — expected an integer from 1 to 86400`);
+    expect(r.stderr).toContain(
+      `${path.join(home, 'config.json')}: login.timeout is "soon", which is not allowed — expected an integer from 1 to 86400`,
+    );
   });
 });
 
 describe('precedence: flag > environment > config file > default', () => {
   it('config get reports each level and its source', async () => {
     const home = tempHome();
-    expect(JSON.parse((await config(home, ['get', 'log.retention_days', '--json'])).stdout)).toMatchObject({ value: 30, source: 'default' });
+    expect(JSON.parse((await config(home, ['get', 'log.retention_days', '--json'])).stdout)).toMatchObject({
+      value: 30,
+      source: 'default',
+    });
     await config(home, ['set', 'log.retention_days', '7']);
     expect(JSON.parse((await config(home, ['get', 'log.retention_days', '--json'])).stdout)).toMatchObject({ value: 7, source: 'config' });
     const env = { KEYGATE_LOG_RETENTION_DAYS: '3' };
-    expect(JSON.parse((await config(home, ['get', 'log.retention_days', '--json'], env)).stdout)).toMatchObject({ value: 3, source: 'env' });
+    expect(JSON.parse((await config(home, ['get', 'log.retention_days', '--json'], env)).stdout)).toMatchObject({
+      value: 3,
+      source: 'env',
+    });
     const set = await config(home, ['set', 'log.retention_days', '9'], env);
     expect(set.stderr).toBe('keygate: note: KEYGATE_LOG_RETENTION_DAYS is set, and wins over the config file\n');
   });
@@ -149,7 +181,8 @@ describe('precedence: flag > environment > config file > default', () => {
     }
     const env = session.envFor(home);
     const refreshes = () => controls.counters().refreshes;
-    const status = async (extra: NodeJS.ProcessEnv = {}) => expect((await runCli(['status', 'discord'], { env: session.envFor(home, extra) })).code).toBe(0);
+    const status = async (extra: NodeJS.ProcessEnv = {}) =>
+      expect((await runCli(['status', 'discord'], { env: session.envFor(home, extra) })).code).toBe(0);
     await config(home, ['set', 'refresh.margin', '25']);
     const before = refreshes();
     await status(); // 25 s is capped at 15 s (half of 30): a fresh token is not stale

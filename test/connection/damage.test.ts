@@ -40,18 +40,33 @@ describe('a record that fails authentication', () => {
     expect(status.stdout).not.toMatch(/expired/);
     expect(status.stdout).toContain('run `keygate login discord --connection work --force` to replace it');
     const json = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
-    expect(json.connections[0]).toMatchObject({ status: 'unreadable', healthy: false, hint: expect.stringContaining('keygate login discord --connection work --force') });
+    expect(json.connections[0]).toMatchObject({
+      status: 'unreadable',
+      healthy: false,
+      hint: expect.stringContaining('keygate login discord --connection work --force'),
+    });
     const list = await runCli(['list', '--json'], { env });
-    expect(JSON.parse(list.stdout).connections[0]).toMatchObject({ status: 'unreadable', hint: expect.stringContaining('keygate login discord --connection work --force') });
+    expect(JSON.parse(list.stdout).connections[0]).toMatchObject({
+      status: 'unreadable',
+      hint: expect.stringContaining('keygate login discord --connection work --force'),
+    });
 
     // Plain login refuses to overwrite it silently and names the same command.
-    const plain = await session.login(home, ['--connection', 'work'], undefined, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });
+    const plain = await session.login(home, ['--connection', 'work'], undefined, {
+      DISCORD_CLIENT_ID: undefined,
+      DISCORD_CLIENT_SECRET: undefined,
+    });
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toMatch(/^keygate: discord\/work exists but cannot be read: .* — run `keygate login discord --connection work --force` to replace it\n$/);
+    expect(plain.stderr).toMatch(
+      /^keygate: discord\/work exists but cannot be read: .* — run `keygate login discord --connection work --force` to replace it\n$/,
+    );
 
     // The way forward, exactly as suggested (stored client credentials, no terminal, no env).
     const exchanges = session.emulator.controls.counters().codeExchanges;
-    const forced = await session.login(home, ['--connection', 'work', '--force'], undefined, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });
+    const forced = await session.login(home, ['--connection', 'work', '--force'], undefined, {
+      DISCORD_CLIENT_ID: undefined,
+      DISCORD_CLIENT_SECRET: undefined,
+    });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('Connected discord/work as alice');
     expect(session.emulator.controls.counters().codeExchanges).toBe(exchanges + 1);
@@ -65,7 +80,9 @@ describe('a record that fails authentication', () => {
     damageCiphertext(recordFile(home));
     const r = await runCli(['logout', 'discord'], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Removed discord\/default: its record could not be read \(record discord\/default failed authentication .*\), so it could not be revoked at Discord; remove the app in Discord's settings if it still shows\n$/);
+    expect(r.stdout).toMatch(
+      /^Removed discord\/default: its record could not be read \(record discord\/default failed authentication .*\), so it could not be revoked at Discord; remove the app in Discord's settings if it still shows\n$/,
+    );
     expect(fs.existsSync(recordFile(home))).toBe(false);
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('not_connected\n');
   });

@@ -52,7 +52,9 @@ describe('suggested commands work', () => {
         const home = await homeIn(state, connection);
         const env = session.envFor(home, bare);
         // `expired` means "cannot be refreshed right now": look while the provider is still out of reach.
-        const before = await runCli(['status', 'discord', '--connection', connection, '--json'], { env: state === 'expired' ? { ...env, NODE_EXTRA_CA_CERTS: undefined } : env });
+        const before = await runCli(['status', 'discord', '--connection', connection, '--json'], {
+          env: state === 'expired' ? { ...env, NODE_EXTRA_CA_CERTS: undefined } : env,
+        });
         if (state === 'not_connected') expect(before.code).toBe(3);
         else expect(JSON.parse(before.stdout).connections[0].status).toBe(state);
         expect(before.stdout + before.stderr).toContain(fixCommand('discord', connection, state));

@@ -84,10 +84,23 @@ describe('install flow (scope=bot)', () => {
     expect(params.get('guild_id')).toBe('197038439483310086');
     expect(params.get('permissions')).toBe('274877975552');
     expect(params.get('state')).toBe('st-123');
-    const reply = await h.token({ grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: DEMO_REDIRECT_URI, code_verifier: verifier });
+    const reply = await h.token({
+      grant_type: 'authorization_code',
+      code: params.get('code')!,
+      redirect_uri: DEMO_REDIRECT_URI,
+      code_verifier: verifier,
+    });
     expect(reply.status).toBe(200);
-    expect(reply.json).toMatchObject({ token_type: 'Bearer', scope: 'bot applications.commands', guild: { id: '197038439483310086', name: 'Keygate Lab' } });
-    expect(h.emulator.controls.installations()).toContainEqual({ guild_id: '197038439483310086', guild_name: 'Keygate Lab', permissions: '274877975552' });
+    expect(reply.json).toMatchObject({
+      token_type: 'Bearer',
+      scope: 'bot applications.commands',
+      guild: { id: '197038439483310086', name: 'Keygate Lab' },
+    });
+    expect(h.emulator.controls.installations()).toContainEqual({
+      guild_id: '197038439483310086',
+      guild_name: 'Keygate Lab',
+      permissions: '274877975552',
+    });
     const { token } = h.emulator.controls.botToken();
     const guilds = await h.api('/users/@me/guilds', undefined, bot(token));
     expect(guilds.json).toEqual([expect.objectContaining({ id: '197038439483310086', permissions: '274877975552' })]);

@@ -41,7 +41,9 @@ describe('keygate emulator', () => {
       '',
       'Paste these lines into the shell where you run keygate:',
       '',
-      expect.stringMatching(/^export KEYGATE_CONNECT_TO=discord\.com:443:127\.0\.0\.1:(\d+),gateway\.discord\.gg:443:127\.0\.0\.1:\1,gateway-us-east1-b\.discord\.gg:443:127\.0\.0\.1:\1$/),
+      expect.stringMatching(
+        /^export KEYGATE_CONNECT_TO=discord\.com:443:127\.0\.0\.1:(\d+),gateway\.discord\.gg:443:127\.0\.0\.1:\1,gateway-us-east1-b\.discord\.gg:443:127\.0\.0\.1:\1$/,
+      ),
       `export NODE_EXTRA_CA_CERTS=${path.join(dir, 'ca.pem')}`,
       'export DISCORD_CLIENT_ID=123456789012345678',
       'export DISCORD_CLIENT_SECRET=emulator-demo-secret',
@@ -49,7 +51,10 @@ describe('keygate emulator', () => {
       `or run: eval "$(keygate emulator --dir ${dir} --env)"`,
     ]);
     const connectTo = lines[7].split('=')[1];
-    const dispatcher = createDispatcher({ env: { KEYGATE_CONNECT_TO: connectTo }, ca: [await fs.readFile(path.join(dir, 'ca.pem'), 'utf8')] });
+    const dispatcher = createDispatcher({
+      env: { KEYGATE_CONNECT_TO: connectTo },
+      ca: [await fs.readFile(path.join(dir, 'ca.pem'), 'utf8')],
+    });
     const minted = await request('https://discord.com/__emulator/tokens', { method: 'POST', dispatcher });
     expect(((await minted.body.json()) as { expires_in: number }).expires_in).toBe(90);
     await dispatcher.close();
@@ -72,7 +77,9 @@ describe('keygate emulator', () => {
     const stopAgain = new AbortController();
     const rerun = main({ dir }, again, stopAgain.signal);
     const text2 = await until(() => (again.out.length > 0 ? again.out.join('') : undefined));
-    expect(text2).toContain(`export KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:${port},gateway.discord.gg:443:127.0.0.1:${port},gateway-us-east1-b.discord.gg:443:127.0.0.1:${port}\n`);
+    expect(text2).toContain(
+      `export KEYGATE_CONNECT_TO=discord.com:443:127.0.0.1:${port},gateway.discord.gg:443:127.0.0.1:${port},gateway-us-east1-b.discord.gg:443:127.0.0.1:${port}\n`,
+    );
     expect(text2).toContain('http://127.0.0.1:8000/auth/callback/oauth');
     stopAgain.abort();
     await rerun;
@@ -85,14 +92,18 @@ describe('keygate emulator', () => {
     await main({ dir, env: true, port: 8443 }, io);
     const script = `${io.out.join('')}printf '%s|%s|%s|%s' "$KEYGATE_CONNECT_TO" "$NODE_EXTRA_CA_CERTS" "$DISCORD_CLIENT_ID" "$DISCORD_CLIENT_SECRET"`;
     const shown = execFileSync('bash', ['--noprofile', '--norc', '-c', `eval "$(cat)"`], { input: script, encoding: 'utf8', env: {} });
-    expect(shown).toBe(`discord.com:443:127.0.0.1:8443,gateway.discord.gg:443:127.0.0.1:8443,gateway-us-east1-b.discord.gg:443:127.0.0.1:8443|${path.join(dir, 'ca.pem')}|123456789012345678|emulator-demo-secret`);
+    expect(shown).toBe(
+      `discord.com:443:127.0.0.1:8443,gateway.discord.gg:443:127.0.0.1:8443,gateway-us-east1-b.discord.gg:443:127.0.0.1:8443|${path.join(dir, 'ca.pem')}|123456789012345678|emulator-demo-secret`,
+    );
     await expect(main({ dir, env: true }, captureIO())).rejects.toThrow(/no emulator has run in .* yet/);
     await expect(main({ env: true }, captureIO())).rejects.toBeInstanceOf(UsageError);
     await fs.rm(dir, { recursive: true, force: true });
   });
 
   it('refuses a redirect URI that is not an http(s) URL', async () => {
-    await expect(main({ redirectUri: ['127.0.0.1:8000/cb'] }, captureIO())).rejects.toThrow(/--redirect-uri `127.0.0.1:8000\/cb` is not an http\(s\) URL/);
+    await expect(main({ redirectUri: ['127.0.0.1:8000/cb'] }, captureIO())).rejects.toThrow(
+      /--redirect-uri `127.0.0.1:8000\/cb` is not an http\(s\) URL/,
+    );
   });
 
   it('stops on SIGTERM, and removes its signal handlers', async () => {
@@ -112,7 +123,12 @@ describe('keygate emulator', () => {
     const io = captureIO();
     const stop = new AbortController();
     const running = main({}, io, stop.signal);
-    const caLine = await until(() => io.out.join('').split('\n').find((l) => l.startsWith('export NODE_EXTRA_CA_CERTS=')));
+    const caLine = await until(() =>
+      io.out
+        .join('')
+        .split('\n')
+        .find((l) => l.startsWith('export NODE_EXTRA_CA_CERTS=')),
+    );
     const caPath = caLine.split('=')[1];
     expect(await fs.readFile(caPath, 'utf8')).toContain('BEGIN CERTIFICATE');
     stop.abort();

@@ -15,9 +15,13 @@ afterAll(async () => {
   await h.close();
 });
 
-const meanings = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'providers/discord.json'), 'utf8')) as { oauth2: { scopes: Record<string, string> } }).oauth2.scopes;
+const meanings = (
+  JSON.parse(fs.readFileSync(path.join(packageRoot, 'providers/discord.json'), 'utf8')) as { oauth2: { scopes: Record<string, string> } }
+).oauth2.scopes;
 
-async function showPage(params: Record<string, string | null> = {}): Promise<{ id: string; text: string; headers: Record<string, unknown> }> {
+async function showPage(
+  params: Record<string, string | null> = {},
+): Promise<{ id: string; text: string; headers: Record<string, unknown> }> {
   const res = await h.authorize({ scope: 'identify guilds', ...params });
   expect(res.status).toBe(200);
   const id = /name="consent" value="(\w+)"/.exec(res.text)?.[1];
@@ -63,7 +67,12 @@ describe('the consent page', () => {
     const location = new URL(String(res.headers.location));
     expect(location.origin + location.pathname).toBe(DEMO_REDIRECT_URI);
     expect(location.searchParams.get('state')).toBe('s&1');
-    const tokens = await h.token({ grant_type: 'authorization_code', code: location.searchParams.get('code')!, redirect_uri: DEMO_REDIRECT_URI, code_verifier: verifier });
+    const tokens = await h.token({
+      grant_type: 'authorization_code',
+      code: location.searchParams.get('code')!,
+      redirect_uri: DEMO_REDIRECT_URI,
+      code_verifier: verifier,
+    });
     expect(tokens.json.scope).toBe('identify guilds');
 
     const replay = await decide(id, 'authorize');
@@ -98,7 +107,9 @@ describe('the consent page', () => {
     const location = new URL(String(res.headers.location));
     expect(location.searchParams.get('guild_id')).toBe('197038439483310086');
     expect(location.searchParams.get('permissions')).toBe('2048');
-    expect(h.emulator.controls.installations()).toEqual([{ guild_id: '197038439483310086', guild_name: 'Keygate Lab', permissions: '2048' }]);
+    expect(h.emulator.controls.installations()).toEqual([
+      { guild_id: '197038439483310086', guild_name: 'Keygate Lab', permissions: '2048' },
+    ]);
   });
 
   it('refuses a submission from another origin, an unknown consent, and one older than ten minutes', async () => {

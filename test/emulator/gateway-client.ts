@@ -53,7 +53,9 @@ export function connectGateway(emulator: Emulator, options: { host?: string; que
       deliver(JSON.parse(text) as GatewayPayload);
     });
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   return new Promise((resolve, reject) => {
     ws.once('open', () =>
       resolve({

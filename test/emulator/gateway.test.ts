@@ -24,7 +24,12 @@ describe('gateway', () => {
     expect(await client.next()).toMatchObject({ op: 11 });
     client.send(identify(token));
     const ready = await client.next();
-    expect(ready).toMatchObject({ op: 0, t: 'READY', s: 1, d: { v: 10, user: { id: DEMO_BOT_ID, bot: true }, resume_gateway_url: RESUME_GATEWAY_URL } });
+    expect(ready).toMatchObject({
+      op: 0,
+      t: 'READY',
+      s: 1,
+      d: { v: 10, user: { id: DEMO_BOT_ID, bot: true }, resume_gateway_url: RESUME_GATEWAY_URL },
+    });
     expect(ready.d.session_id).toMatch(/^[0-9a-f]{32}$/);
     client.send({ op: 1, d: 1 });
     expect(await client.next()).toMatchObject({ op: 11 });
@@ -34,7 +39,12 @@ describe('gateway', () => {
 
   it('sends GUILD_CREATE for each guild the bot was installed into, and RESUMEs on the resume host', async () => {
     const { challenge } = pkce();
-    const auth = await h.authorize({ scope: 'bot applications.commands', permissions: '2048', code_challenge: challenge, code_challenge_method: 'S256' });
+    const auth = await h.authorize({
+      scope: 'bot applications.commands',
+      permissions: '2048',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     expect(auth.location?.searchParams.get('guild_id')).toBe('197038439483310086');
     const { token } = h.emulator.controls.botToken();
     const first = await connectGateway(h.emulator);
@@ -43,7 +53,12 @@ describe('gateway', () => {
     const ready = await first.next();
     expect(ready.d.guilds).toEqual([{ id: '197038439483310086', unavailable: true }]);
     const guild = await first.next();
-    expect(guild).toMatchObject({ op: 0, t: 'GUILD_CREATE', s: 2, d: { id: '197038439483310086', name: 'Keygate Lab', unavailable: false } });
+    expect(guild).toMatchObject({
+      op: 0,
+      t: 'GUILD_CREATE',
+      s: 2,
+      d: { id: '197038439483310086', name: 'Keygate Lab', unavailable: false },
+    });
     first.ws.terminate();
 
     const resumed = await connectGateway(h.emulator, { host: new URL(RESUME_GATEWAY_URL).host });

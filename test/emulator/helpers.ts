@@ -69,8 +69,7 @@ export async function startHarness(options: Partial<EmulatorOptions> = {}): Prom
     return { status: res.statusCode, headers: res.headers, text, json };
   };
 
-  const basic = (secret = DEMO_CLIENT_SECRET) =>
-    `Basic ${Buffer.from(`${DEMO_CLIENT_ID}:${secret}`).toString('base64')}`;
+  const basic = (secret = DEMO_CLIENT_SECRET) => `Basic ${Buffer.from(`${DEMO_CLIENT_ID}:${secret}`).toString('base64')}`;
 
   const harness: Harness = {
     emulator,

@@ -45,7 +45,10 @@ describe('emulator state across restarts', () => {
     const again = await h.token({ grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token });
     expect(again.status).toBe(200);
     // Token ids keep counting, so the request log never reuses one.
-    const ids = h.emulator.controls.requestLog().filter((e) => e.path === '/api/oauth2/token').map((e) => e.tokenId);
+    const ids = h.emulator.controls
+      .requestLog()
+      .filter((e) => e.path === '/api/oauth2/token')
+      .map((e) => e.tokenId);
     expect(ids).toEqual([null, 'tok_6']);
     for (const port of [8000, 9000]) {
       const res = await h.authorize({ redirect_uri: `http://127.0.0.1:${port}/auth/callback/oauth` });

@@ -52,7 +52,10 @@ describe('POST /api/oauth2/token/revoke', () => {
   it('answers 400 invalid_request without a token', async () => {
     const res = await h.call('/api/v10/oauth2/token/revoke', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('123456789012345678:emulator-demo-secret').toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('123456789012345678:emulator-demo-secret').toString('base64')}`,
+      },
       body: 'token_type_hint=access_token',
     });
     expect(res.status).toBe(400);
@@ -65,7 +68,12 @@ describe('POST /api/oauth2/token/revoke', () => {
     await h.revoke(tokens.refresh_token);
     expect(h.emulator.controls.counters().revocations).toBe(1);
     const [entry] = h.emulator.controls.requestLog();
-    expect(entry).toMatchObject({ method: 'POST', path: '/api/oauth2/token/revoke', status: 200, tokenId: expect.stringMatching(/^tok_\d+$/) });
+    expect(entry).toMatchObject({
+      method: 'POST',
+      path: '/api/oauth2/token/revoke',
+      status: 200,
+      tokenId: expect.stringMatching(/^tok_\d+$/),
+    });
   });
 
   it('revokeAll() revokes every authorization', async () => {

@@ -58,7 +58,13 @@ describe('the emulator certificate', () => {
     expect(socket.authorized).toBe(true);
     expect(socket.getPeerCertificate().subjectaltname).toContain('IP Address:127.0.0.1');
     socket.destroy();
-    const { stdout } = await run('curl', ['--silent', '--show-error', '--cacert', h.emulator.caPath, `${h.emulator.origin}/api/v10/gateway`]);
+    const { stdout } = await run('curl', [
+      '--silent',
+      '--show-error',
+      '--cacert',
+      h.emulator.caPath,
+      `${h.emulator.origin}/api/v10/gateway`,
+    ]);
     expect(JSON.parse(stdout)).toEqual({ url: 'wss://gateway.discord.gg' });
   });
 

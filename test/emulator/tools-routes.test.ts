@@ -13,11 +13,19 @@ afterAll(() => h.close());
 describe('tool routes', () => {
   it('OIDC userinfo needs openid: 401 without it, claims (email with email) with it', async () => {
     const without = h.emulator.controls.issueTokens({ scopes: ['identify', 'email'] });
-    expect(await h.api('/oauth2/userinfo', without.access_token)).toMatchObject({ status: 401, json: { message: '401: Unauthorized', code: 0 } });
+    expect(await h.api('/oauth2/userinfo', without.access_token)).toMatchObject({
+      status: 401,
+      json: { message: '401: Unauthorized', code: 0 },
+    });
     const withOpenid = h.emulator.controls.issueTokens({ scopes: ['openid', 'email'] });
     const r = await h.api('/oauth2/userinfo', withOpenid.access_token);
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ sub: '80351110224678912', preferred_username: 'alice', email: 'alice@example.com', email_verified: true });
+    expect(r.json).toMatchObject({
+      sub: '80351110224678912',
+      preferred_username: 'alice',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
   });
 
   it('entitlements need applications.entitlements (401 otherwise); an unknown application is 10002', async () => {
@@ -30,14 +38,23 @@ describe('tool routes', () => {
   });
 
   it('widgets need no token: enabled → JSON and PNG, disabled → 403 50004, unknown → 404 10004', async () => {
-    expect(await h.api(`/guilds/${WIDGET_GUILD_ID}/widget.json`)).toMatchObject({ status: 200, json: { id: WIDGET_GUILD_ID, name: 'Discord API' } });
-    expect(await h.api(`/guilds/${NO_WIDGET_GUILD_ID}/widget.json`)).toMatchObject({ status: 403, json: { message: 'Widget Disabled', code: 50004 } });
+    expect(await h.api(`/guilds/${WIDGET_GUILD_ID}/widget.json`)).toMatchObject({
+      status: 200,
+      json: { id: WIDGET_GUILD_ID, name: 'Discord API' },
+    });
+    expect(await h.api(`/guilds/${NO_WIDGET_GUILD_ID}/widget.json`)).toMatchObject({
+      status: 403,
+      json: { message: 'Widget Disabled', code: 50004 },
+    });
     expect(await h.api(`/guilds/${NO_WIDGET_GUILD_ID}/widget.png`)).toMatchObject({ status: 403, json: { code: 50004 } });
     expect(await h.api('/guilds/42/widget.json')).toMatchObject({ status: 404, json: { message: 'Unknown Guild', code: 10004 } });
     const png = await h.api(`/guilds/${WIDGET_GUILD_ID}/widget.png?style=banner4`);
     expect(png.status).toBe(200);
     expect(png.headers['content-type']).toBe('image/png');
-    expect(await h.api(`/guilds/${WIDGET_GUILD_ID}/widget.png?style=banner9`)).toMatchObject({ status: 400, json: { code: 50035, errors: { style: {} } } });
+    expect(await h.api(`/guilds/${WIDGET_GUILD_ID}/widget.png?style=banner9`)).toMatchObject({
+      status: 400,
+      json: { code: 50035, errors: { style: {} } },
+    });
   });
 
   it('no-token routes answer a bot token too; GET /users/{id} refuses a Bearer token with 401', async () => {

@@ -15,7 +15,8 @@ const dist = path.join(repoRoot, 'examples', 'dist');
 let session: Session;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(dist, 'orchestrator.js'))) throw new Error('examples/dist is missing: run `npx tsc -p examples/tsconfig.json` (npm test does)');
+  if (!fs.existsSync(path.join(dist, 'orchestrator.js')))
+    throw new Error('examples/dist is missing: run `npx tsc -p examples/tsconfig.json` (npm test does)');
   session = await startSession();
 });
 afterAll(async () => {
@@ -30,7 +31,10 @@ describe('examples/', () => {
     session.emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
     let stdout = '';
     let approved: Promise<unknown> | undefined;
-    const running = exec(process.execPath, [path.join(dist, 'orchestrator.js')], { env: session.envFor(home, { LOGIN_PORT: String(port) }), timeout: 60_000 });
+    const running = exec(process.execPath, [path.join(dist, 'orchestrator.js')], {
+      env: session.envFor(home, { LOGIN_PORT: String(port) }),
+      timeout: 60_000,
+    });
     running.child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /Open this link to connect Discord: (\S+)/.exec(stdout)?.[1];

@@ -19,7 +19,8 @@ export function fakeBrowser(emulator: { connectTo: string; caPath: string }): Fa
       const response = await request(url, { dispatcher, maxRedirections: 0 } as Parameters<typeof request>[1]);
       const body = await response.body.text();
       const location = response.headers.location;
-      if (response.statusCode !== 302 || typeof location !== 'string') throw new Error(`authorize answered ${response.statusCode}: ${body.slice(0, 200)}`);
+      if (response.statusCode !== 302 || typeof location !== 'string')
+        throw new Error(`authorize answered ${response.statusCode}: ${body.slice(0, 200)}`);
       return location;
     },
     async visit(url, headers = {}) {

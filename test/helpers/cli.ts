@@ -33,7 +33,17 @@ export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
   return env;
 }
 
-export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onStdout?: (chunk: string) => void; onStderr?: (chunk: string) => void; binary?: boolean }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: {
+    env: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+    onStdout?: (chunk: string) => void;
+    onStderr?: (chunk: string) => void;
+    binary?: boolean;
+  },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

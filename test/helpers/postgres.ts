@@ -30,7 +30,9 @@ export function postgresBinDir(): string {
   if (versions.length === 0) {
     const fromPath = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
     if (fromPath.status === 0 && fs.existsSync(path.join(fromPath.stdout.trim(), 'initdb'))) return fromPath.stdout.trim();
-    throw new Error('PostgreSQL server binaries not found: install them (Debian: apt-get install postgresql) or set KEYGATE_TEST_PG_BIN to their directory');
+    throw new Error(
+      'PostgreSQL server binaries not found: install them (Debian: apt-get install postgresql) or set KEYGATE_TEST_PG_BIN to their directory',
+    );
   }
   return path.join(root, versions[0], 'bin');
 }

@@ -9,7 +9,12 @@ export interface Session {
   browser: FakeBrowser;
   envFor(home: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** `keygate login discord --no-browser` with `play` acting as the browser once the URL is printed. */
-  login(home: string, args?: string[], play?: (url: string, port: number) => Promise<void>, extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
+  login(
+    home: string,
+    args?: string[],
+    play?: (url: string, port: number) => Promise<void>,
+    extraEnv?: NodeJS.ProcessEnv,
+  ): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -36,7 +41,10 @@ export async function startSession(options: { tokenLifetimeSeconds?: number } = 
       const port = await freePort();
       emulator.controls.registerRedirectUri(DEMO_CLIENT_ID, `http://127.0.0.1:${port}/auth/callback/oauth`);
       const watcher = urlWatcher();
-      const running = runCli(['login', 'discord', '--no-browser', '--port', String(port), ...args], { env: envFor(home, extraEnv), onStdout: watcher.onStdout });
+      const running = runCli(['login', 'discord', '--no-browser', '--port', String(port), ...args], {
+        env: envFor(home, extraEnv),
+        onStdout: watcher.onStdout,
+      });
       const raced = await Promise.race([watcher.url.then((url) => ({ url })), running.then((result) => ({ result }))]);
       if ('result' in raced) return raced.result;
       await play(raced.url, port);

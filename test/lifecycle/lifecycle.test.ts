@@ -70,7 +70,14 @@ describe('token lifecycle', () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.healthy).toBe(true);
-    expect(doc.connections[0]).toMatchObject({ provider: 'discord', connection: 'default', status: 'connected', healthy: true, checked_live: true, account_name: 'alice' });
+    expect(doc.connections[0]).toMatchObject({
+      provider: 'discord',
+      connection: 'default',
+      status: 'connected',
+      healthy: true,
+      checked_live: true,
+      account_name: 'alice',
+    });
     expect(doc.connections[0].scopes).toEqual(['identify', 'email', 'guilds', 'connections']);
     expect(counters().refreshes).toBe(before + 1);
   });
@@ -98,11 +105,17 @@ describe('token lifecycle', () => {
     expect(status.stdout).not.toContain('--force');
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('revoked\n');
     const json = JSON.parse((await runCli(['get', 'discord', '--json'], { env })).stdout);
-    expect(json).toMatchObject({ status: 'revoked', status_reason: 'refresh token refused by Discord (invalid_grant)', hint: 'run `keygate login discord`' });
+    expect(json).toMatchObject({
+      status: 'revoked',
+      status_reason: 'refresh token refused by Discord (invalid_grant)',
+      hint: 'run `keygate login discord`',
+    });
     expect(Number.isNaN(Date.parse(json.status_changed_at))).toBe(false);
     const secret = await reveal(env);
     expect(secret.code).toBe(5);
-    expect(secret.stderr).toBe('keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord`\n');
+    expect(secret.stderr).toBe(
+      'keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord`\n',
+    );
     expect((await runCli(['list'], { env })).stdout).toMatch(/revoked.*run `keygate login discord`$/m);
     // The way forward, run as suggested: no terminal, and no client credentials in the environment.
     const again = await session.login(home, [], undefined, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });

@@ -64,11 +64,11 @@ describe('refresh under keygate run', () => {
     // before). Stop 1.5 s after that second refresh, long before a third.
     const runs = Promise.all(ready.map((file) => runCli(['run', '--', process.execPath, client, stop, file], { env, timeoutMs: 120_000 })));
     try {
-      for (let giveUp = Date.now() + 90_000; !ready.every((file) => fs.existsSync(file)) && Date.now() < giveUp; ) await sleep(50);
+      for (let giveUp = Date.now() + 90_000; !ready.every((file) => fs.existsSync(file)) && Date.now() < giveUp;) await sleep(50);
       expect(refreshes()).toBe(0);
       controls.setTokenLifetime(10);
       controls.expireAllTokens();
-      for (let giveUp = Date.now() + 60_000; refreshes() < 2 && Date.now() < giveUp; ) await sleep(50);
+      for (let giveUp = Date.now() + 60_000; refreshes() < 2 && Date.now() < giveUp;) await sleep(50);
       await sleep(1500);
     } finally {
       controls.setTokenLifetime(604800);
@@ -82,7 +82,13 @@ describe('refresh under keygate run', () => {
     // A request sent with a token the provider just killed is answered after one refresh and replay.
     expect(statuses.every((s) => s === 200)).toBe(true);
     const after = controls.counters();
-    const tokensUsed = new Set(controls.requestLog().slice(logStart).filter((e) => e.path === '/api/v10/users/@me' && e.status === 200).map((e) => e.tokenId));
+    const tokensUsed = new Set(
+      controls
+        .requestLog()
+        .slice(logStart)
+        .filter((e) => e.path === '/api/v10/users/@me' && e.status === 200)
+        .map((e) => e.tokenId),
+    );
     expect(tokensUsed.size).toBe(3); // the login's token, then one per expiry
     expect(after.refreshes - before.refreshes).toBe(2);
     expect(after.invalidGrants - before.invalidGrants).toBe(0);

@@ -34,7 +34,12 @@ function record<T>(value: T): T {
 }
 
 async function connect(args: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ client: Client; stderr: () => string }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp', ...args], env: { ...env, ...extraEnv } as Record<string, string>, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [bin, 'mcp', ...args],
+    env: { ...env, ...extraEnv } as Record<string, string>,
+    stderr: 'pipe',
+  });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const client = new Client({ name: 'keygate-test', version: '1.0.0' });
@@ -108,7 +113,9 @@ describe('keygate mcp', () => {
 
   it('returns an image tool result as image content (a PNG)', async () => {
     const { client } = await connect();
-    const result = record(await client.callTool({ name: 'discord_get_guild_widget_png', arguments: { guild_id: '81384788765712384', style: 'banner2' } }));
+    const result = record(
+      await client.callTool({ name: 'discord_get_guild_widget_png', arguments: { guild_id: '81384788765712384', style: 'banner2' } }),
+    );
     expect(result.isError, text(result)).toBeFalsy();
     const [image] = result.content as Content[];
     expect(image).toMatchObject({ type: 'image', mimeType: 'image/png' });
@@ -144,7 +151,9 @@ describe('keygate mcp', () => {
 
   it('an unknown tool is a protocol error, and the server keeps answering', async () => {
     const { client } = await connect();
-    await expect(client.callTool({ name: 'discord_delete_everything', arguments: {} })).rejects.toThrow(/Unknown tool: discord_delete_everything/);
+    await expect(client.callTool({ name: 'discord_delete_everything', arguments: {} })).rejects.toThrow(
+      /Unknown tool: discord_delete_everything/,
+    );
     const result = record(await client.callTool({ name: 'discord_get_my_user', arguments: {} }));
     expect(result.isError).toBeFalsy();
   });
@@ -154,7 +163,16 @@ describe('keygate mcp', () => {
     const result = record(await client.callTool({ name: 'keygate_status', arguments: {} }));
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({
-      connections: [{ provider: 'discord', connection: 'default', status: 'connected', account_name: 'alice', scopes: 'identify email guilds connections', served_by_this_server: true }],
+      connections: [
+        {
+          provider: 'discord',
+          connection: 'default',
+          status: 'connected',
+          account_name: 'alice',
+          scopes: 'identify email guilds connections',
+          served_by_this_server: true,
+        },
+      ],
     });
     expect(text(result)).toMatch(/^discord\/default: connected as alice/);
   });
@@ -192,7 +210,9 @@ describe('keygate mcp', () => {
 
   it('--tools limits what is exposed', async () => {
     const { client } = await connect(['--connection', 'discord/default', '--tools', 'get_my_user,discord_get_gateway']);
-    const names = record(await client.listTools()).tools.map((t) => t.name).sort();
+    const names = record(await client.listTools())
+      .tools.map((t) => t.name)
+      .sort();
     expect(names).toEqual(['discord_get_gateway', 'discord_get_my_user', 'keygate_status']);
   });
 
@@ -203,13 +223,16 @@ describe('keygate mcp', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const send = (line: string) => child.stdin.write(`${line}\n`);
     const answered = async (id: number) => {
-      for (let i = 0; i < 200 && !stdout.split('\n').some((l) => l.includes(`"id":${id}`)); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && !stdout.split('\n').some((l) => l.includes(`"id":${id}`)); i++)
+        await new Promise((r) => setTimeout(r, 25));
       const line = stdout.split('\n').find((l) => l.includes(`"id":${id}`));
       expect(line, `no answer to id ${id}; stdout: ${stdout}`).toBeDefined();
       return JSON.parse(line!) as { result?: { tools?: unknown[] }; error?: { code: number } };
     };
     send('this is not json');
-    send('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}');
+    send(
+      '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}',
+    );
     expect((await answered(1)).result).toBeDefined();
     send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
     send('{"jsonrpc":"2.0","id":2,"method":"no/such/method"}');
@@ -224,7 +247,10 @@ describe('keygate mcp', () => {
     child.stdin.end();
     expect(await exited).toBe(0);
     // Nothing left behind: no lock directories in the vault.
-    const leftovers = fs.readdirSync(home, { recursive: true }).map(String).filter((f) => f.endsWith('.lock'));
+    const leftovers = fs
+      .readdirSync(home, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.lock'));
     expect(leftovers).toEqual([]);
   });
 

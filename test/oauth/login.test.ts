@@ -32,7 +32,12 @@ async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return result;
 }
 
-async function login(home: string, args: string[], play: (url: string, port: number) => Promise<void>, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+async function login(
+  home: string,
+  args: string[],
+  play: (url: string, port: number) => Promise<void>,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   const result = await session.login(home, args, play, extraEnv);
   outputs.push(result.stdout, result.stderr);
   return result;
@@ -69,7 +74,14 @@ describe('keygate login', () => {
     const status = await cli(['get', 'discord', '--field', 'status'], envFor(home));
     expect(status.stdout).toBe('connected\n');
     const json = JSON.parse((await cli(['get', 'discord', '--json'], envFor(home))).stdout);
-    expect(json).toMatchObject({ provider: 'discord', connection: 'default', status: 'connected', scopes: 'identify email guilds connections', account_name: 'alice', account_id: '80351110224678912' });
+    expect(json).toMatchObject({
+      provider: 'discord',
+      connection: 'default',
+      status: 'connected',
+      scopes: 'identify email guilds connections',
+      account_name: 'alice',
+      account_id: '80351110224678912',
+    });
     expect(Date.parse(json.expires_at) - Date.now()).toBeGreaterThan(6 * 86_400_000);
     expect(json).not.toHaveProperty('access_token');
     const field = await cli(['get', 'discord', '--field', 'expires_at'], envFor(home));
@@ -85,7 +97,9 @@ describe('keygate login', () => {
     // A second login without --force does not replace the connection.
     const again = await cli(['login', 'discord', '--no-browser'], envFor(home));
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('keygate: discord/default is already connected as alice — run `keygate login discord --force` to replace it, or pass --connection <name> for another account\n');
+    expect(again.stderr).toBe(
+      'keygate: discord/default is already connected as alice — run `keygate login discord --force` to replace it, or pass --connection <name> for another account\n',
+    );
   });
 
   it('custom scopes and a named connection; the granted scopes are recorded', async () => {
@@ -141,18 +155,27 @@ describe('keygate login', () => {
       expect(page.body).toContain('access_denied');
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^keygate: Discord did not authorize the login: access_denied .*— run `keygate login discord` again and approve access\n$/);
+    expect(r.stderr).toMatch(
+      /^keygate: Discord did not authorize the login: access_denied .*— run `keygate login discord` again and approve access\n$/,
+    );
     expect((await cli(['get', 'discord', '--field', 'status'], envFor(home))).stdout).toBe('not_connected\n');
   });
 
   it('a wrong client secret is reported as invalid_client before the browser step, and nothing is stored', async () => {
     const home = tempHome();
     const authorizeCalls = emulator.controls.counters().authorizeCalls;
-    const r = await login(home, [], async () => {
-      throw new Error('the authorize URL must not be printed for a client Discord refuses');
-    }, { DISCORD_CLIENT_SECRET: 'not-the-secret' });
+    const r = await login(
+      home,
+      [],
+      async () => {
+        throw new Error('the authorize URL must not be printed for a client Discord refuses');
+      },
+      { DISCORD_CLIENT_SECRET: 'not-the-secret' },
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`keygate: Discord does not accept client id ${DEMO_CLIENT_ID} with this secret (invalid_client) — check DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET: they must be the client id and secret on your app's OAuth2 page\n`);
+    expect(r.stderr).toBe(
+      `keygate: Discord does not accept client id ${DEMO_CLIENT_ID} with this secret (invalid_client) — check DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET: they must be the client id and secret on your app's OAuth2 page\n`,
+    );
     expect(emulator.controls.counters().authorizeCalls).toBe(authorizeCalls);
     expect((await cli(['get', 'discord', '--field', 'status'], envFor(home))).stdout).toBe('not_connected\n');
   });
@@ -173,7 +196,9 @@ describe('keygate login', () => {
     try {
       const r = await cli(['login', 'discord', '--no-browser', '--port', String(port)], envFor(tempHome()));
       expect(r.code).toBe(2);
-      expect(r.stderr).toBe(`keygate: port ${port} on 127.0.0.1 is already in use — stop what is using it, or pass --port <n> (and register http://127.0.0.1:<n>/auth/callback/oauth with the provider)\n`);
+      expect(r.stderr).toBe(
+        `keygate: port ${port} on 127.0.0.1 is already in use — stop what is using it, or pass --port <n> (and register http://127.0.0.1:<n>/auth/callback/oauth with the provider)\n`,
+      );
     } finally {
       blocker.close();
     }
@@ -199,7 +224,14 @@ describe('keygate login', () => {
     expect((await login(home, [], approve)).code).toBe(0);
     const access = (await cli(['get', 'discord', '--field', 'access_token', '--reveal'], envFor(home))).stdout.trim();
     const refresh = (await cli(['get', 'discord', '--field', 'refresh_token', '--reveal'], envFor(home))).stdout.trim();
-    for (const args of [['list'], ['list', '--json'], ['get', 'discord'], ['get', 'discord', '--json'], ['providers', 'inspect', 'discord']]) await cli(args, envFor(home));
+    for (const args of [
+      ['list'],
+      ['list', '--json'],
+      ['get', 'discord'],
+      ['get', 'discord', '--json'],
+      ['providers', 'inspect', 'discord'],
+    ])
+      await cli(args, envFor(home));
     const secrets = [access, refresh, DEMO_CLIENT_SECRET];
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(10);
@@ -239,11 +271,18 @@ describe('keygate login', () => {
     expect(form.body).toContain('name="client_secret" type="password"');
     const state = new URL(setup).searchParams.get('state')!;
     const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
-      request(`http://127.0.0.1:${port}/auth/setup`, { method: 'POST', body: new URLSearchParams(body).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+      request(`http://127.0.0.1:${port}/auth/setup`, {
+        method: 'POST',
+        body: new URLSearchParams(body).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      });
     const forged = await post({ state: 'forged', client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
     expect(forged.statusCode).toBe(400);
     await forged.body.dump();
-    const crossSite = await post({ state, client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET }, { origin: 'https://evil.example' });
+    const crossSite = await post(
+      { state, client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET },
+      { origin: 'https://evil.example' },
+    );
     expect(crossSite.statusCode).toBe(403);
     await crossSite.body.dump();
     const ok = await post({ state, client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET }, { origin: `http://127.0.0.1:${port}` });
@@ -259,9 +298,14 @@ describe('keygate login', () => {
     expect(r.stdout).toContain('Connected discord/default as alice');
     expect(r.stderr).not.toContain(DEMO_CLIENT_SECRET);
     // The credentials typed in the form were stored (encrypted): the next login needs neither env nor form.
-    const second = await login(home, ['--connection', 'second'], async (url) => {
-      await browser.visit(await browser.authorize(url));
-    }, { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined });
+    const second = await login(
+      home,
+      ['--connection', 'second'],
+      async (url) => {
+        await browser.visit(await browser.authorize(url));
+      },
+      { DISCORD_CLIENT_ID: undefined, DISCORD_CLIENT_SECRET: undefined },
+    );
     expect(second.code, second.stderr).toBe(0);
   });
 });

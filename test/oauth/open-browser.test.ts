@@ -59,8 +59,18 @@ describe('opening the browser', () => {
   });
 
   it.each([
-    ['exits non-zero', fakeBrowser, { FAKE_BROWSER_EXIT: '3' }, /^keygate: could not open a browser \(.*fake-browser\.mjs exited with 3\); open the URL above yourself$/m],
-    ['does not exist', '/nonexistent/browser', {}, /^keygate: could not open a browser \(spawn \/nonexistent\/browser ENOENT\); open the URL above yourself$/m],
+    [
+      'exits non-zero',
+      fakeBrowser,
+      { FAKE_BROWSER_EXIT: '3' },
+      /^keygate: could not open a browser \(.*fake-browser\.mjs exited with 3\); open the URL above yourself$/m,
+    ],
+    [
+      'does not exist',
+      '/nonexistent/browser',
+      {},
+      /^keygate: could not open a browser \(spawn \/nonexistent\/browser ENOENT\); open the URL above yourself$/m,
+    ],
   ])('when the browser command %s, says so and keeps waiting for the printed URL', async (_, browser, extra, message) => {
     const { url, running, stderr } = await loginWith(browser, extra);
     await until(() => (message.test(stderr()) ? true : undefined));

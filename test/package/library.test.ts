@@ -13,7 +13,10 @@ import { freePort } from '../helpers/browser.js';
 import { startSession, type Session } from '../helpers/session.js';
 
 const exec = promisify(execFile);
-const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; optionalDependencies?: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+};
 
 let project: string;
 let session: Session;
@@ -26,7 +29,7 @@ let session: Session;
 async function installPacked(): Promise<string> {
   const dir = tempHome('keygate-consumer-');
   const { stdout } = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: repoRoot });
-  const tarball = path.join(dir, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
+  const tarball = path.join(dir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
   const modules = path.join(dir, 'node_modules');
   fs.mkdirSync(path.join(modules, 'keygate'), { recursive: true });
   await exec('tar', ['-xzf', tarball, '-C', path.join(modules, 'keygate'), '--strip-components=1']);
@@ -38,7 +41,8 @@ async function installPacked(): Promise<string> {
     fs.symlinkSync(from, path.join(modules, dep));
   }
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  for (const file of ['consumer.ts', 'tsconfig.json']) fs.copyFileSync(path.join(import.meta.dirname, 'consumer', file), path.join(dir, file));
+  for (const file of ['consumer.ts', 'tsconfig.json'])
+    fs.copyFileSync(path.join(import.meta.dirname, 'consumer', file), path.join(dir, file));
   return dir;
 }
 
@@ -60,7 +64,21 @@ describe('keygate as a library, from the packed tarball', () => {
     const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', probe], { cwd: project });
     const result = JSON.parse(stdout) as { exports: string[]; deep: string };
     expect(result.exports).toEqual(
-      ['ConnectionNotFoundError', 'CredentialError', 'ExitCode', 'InterruptedError', 'Keygate', 'KeygateError', 'ProviderError', 'ProviderRequestError', 'StoreUnavailableError', 'UsageError', 'VaultError', 'formatError', 'openKeygate'].sort(),
+      [
+        'ConnectionNotFoundError',
+        'CredentialError',
+        'ExitCode',
+        'InterruptedError',
+        'Keygate',
+        'KeygateError',
+        'ProviderError',
+        'ProviderRequestError',
+        'StoreUnavailableError',
+        'UsageError',
+        'VaultError',
+        'formatError',
+        'openKeygate',
+      ].sort(),
     );
     expect(result.deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(fs.existsSync(path.join(project, 'node_modules/keygate/dist/index.d.ts'))).toBe(true);
@@ -68,7 +86,10 @@ describe('keygate as a library, from the packed tarball', () => {
 
   it('tsc --strict compiles a consumer that uses every export, with no skipLibCheck', async () => {
     const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project }).catch((err: { stdout: string }) => ({ stdout: err.stdout, failed: true }));
+    const result = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project }).catch((err: { stdout: string }) => ({
+      stdout: err.stdout,
+      failed: true,
+    }));
     expect(result.stdout).toBe('');
     expect(fs.existsSync(path.join(project, 'out', 'consumer.js'))).toBe(true);
   }, 60_000);
@@ -88,17 +109,27 @@ describe('keygate as a library, from the packed tarball', () => {
     consumer.child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /^URL (\S+)$/m.exec(stdout)?.[1];
-      if (url && !approved) approved = session.browser.authorize(url).then((callback) => session.browser.visit(callback)).then(() => undefined);
+      if (url && !approved)
+        approved = session.browser
+          .authorize(url)
+          .then((callback) => session.browser.visit(callback))
+          .then(() => undefined);
     });
     const { stderr } = await consumer;
     await approved;
-    const report = JSON.parse(/^REPORT (.+)$/m.exec(stdout)![1]!) as Record<string, any>;
+    const report = JSON.parse(/^REPORT (.+)$/m.exec(stdout)![1]) as Record<string, any>;
 
     expect(report.version).toBe('0.1.0');
     expect(report.home).toBe(home);
     expect(report.beforeStatus).toBe('not_connected');
     expect(fs.existsSync(marker)).toBe(false);
-    expect(report.loggedIn).toMatchObject({ provider: 'discord', connection: 'default', status: 'connected', account_name: 'alice', missing_scopes: [] });
+    expect(report.loggedIn).toMatchObject({
+      provider: 'discord',
+      connection: 'default',
+      status: 'connected',
+      account_name: 'alice',
+      missing_scopes: [],
+    });
     expect(report.connections).toHaveLength(1);
     expect(report.one).toMatchObject({ status: 'connected', scopes: 'identify email guilds connections' });
     expect(report.store).toMatchObject({ store: 'files', key_backend: 'keyfile' });
@@ -107,7 +138,12 @@ describe('keygate as a library, from the packed tarball', () => {
     expect(report.tools).toBeGreaterThan(10);
     expect(report.catalog.status).toBe('connected');
     expect(report.catalog.callable).toContain('list_my_guilds');
-    expect(report.getMyUser).toMatchObject({ name: 'get_my_user', url: 'https://discord.com/api/v10/users/@me', auth: 'user', schema: { type: 'object' } });
+    expect(report.getMyUser).toMatchObject({
+      name: 'get_my_user',
+      url: 'https://discord.com/api/v10/users/@me',
+      auth: 'user',
+      schema: { type: 'object' },
+    });
     expect(report.me).toMatchObject({ kind: 'json', status: 200, body: { username: 'alice' } });
     expect(report.guilds).toBe(2);
 

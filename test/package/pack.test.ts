@@ -35,13 +35,28 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf
 
 describe('the npm package', () => {
   it('holds the launcher, the compiled CLI and library with its types, the providers, README and LICENSE', () => {
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'bin/keygate.js', 'dist/cli.js', 'dist/index.js', 'dist/index.d.ts', 'dist/api/types.d.ts', 'dist/fast-status.js', 'dist/run/preload.cjs', 'providers/discord.json', 'providers/schema.json']) {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'bin/keygate.js',
+      'dist/cli.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/api/types.d.ts',
+      'dist/fast-status.js',
+      'dist/run/preload.cjs',
+      'providers/discord.json',
+      'providers/schema.json',
+    ]) {
       expect(files).toContain(file);
     }
   });
 
   it('holds nothing else: no sources, tests, docs, source maps or build caches', () => {
-    const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/keygate\.js|providers\/[\w-]+\.json|dist\/.+\.(c?js|d\.c?ts))$/.test(f));
+    const stray = files.filter(
+      (f) => !/^(package\.json|README\.md|LICENSE|bin\/keygate\.js|providers\/[\w-]+\.json|dist\/.+\.(c?js|d\.c?ts))$/.test(f),
+    );
     expect(stray).toEqual([]);
   });
 
@@ -60,7 +75,7 @@ describe('the npm package', () => {
     for (const file of files.filter((f) => /\.c?js$/.test(f))) {
       const code = fs.readFileSync(path.join(repoRoot, file), 'utf8');
       for (const [, spec] of code.matchAll(/(?:from\s+|import\(\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
-        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!));
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
         if (!files.includes(target)) missing.push(`${file} -> ${spec}`);
       }
     }
@@ -73,8 +88,8 @@ describe('the npm package', () => {
     for (const file of files.filter((f) => /\.c?js$/.test(f))) {
       const code = fs.readFileSync(path.join(repoRoot, file), 'utf8');
       for (const [, spec] of code.matchAll(/(?:from\s+|import\(\s*|require\(\s*)['"]([^./'"][^'"]*)['"]/g)) {
-        if (spec!.startsWith('node:')) continue;
-        const name = spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!;
+        if (spec.startsWith('node:')) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
         if (!declared.has(name)) undeclared.add(`${file} -> ${name}`);
       }
     }

@@ -53,7 +53,11 @@ async function login(env: NodeJS.ProcessEnv): Promise<CliResult> {
   const raced = await Promise.race([watcher.url.then((url) => ({ url })), running.then((result) => ({ result }))]);
   if ('result' in raced) return raced.result;
   // The authorize host is sent to the emulator, so login prints the emulator's own address for a browser.
-  expect(new URL(raced.url)).toMatchObject({ hostname: '127.0.0.1', port: String(emulator.port), pathname: new URL(definition.oauth2.authorize_url).pathname });
+  expect(new URL(raced.url)).toMatchObject({
+    hostname: '127.0.0.1',
+    port: String(emulator.port),
+    pathname: new URL(definition.oauth2.authorize_url).pathname,
+  });
   await browser.visit(await browser.authorize(raced.url));
   return running;
 }
@@ -145,13 +149,22 @@ describe('a new provider from JSON alone', () => {
     const after = emulator.controls.counters();
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.invalidGrants - before.invalidGrants).toBe(0);
-    const seen = emulator.controls.requestLog().slice(logStart).filter((e) => e.path === '/api/v10/users/@me');
+    const seen = emulator.controls
+      .requestLog()
+      .slice(logStart)
+      .filter((e) => e.path === '/api/v10/users/@me');
     expect(seen.map((e) => e.status)).toEqual([200, 200]);
     expect(seen[1].tokenId).not.toBe(loginToken); // after the expiry: the refreshed token
     expect((await runCli(['get', name, '--field', 'refreshed_at'], { env })).stdout.trim()).not.toBe('');
 
     const log = JSON.parse((await runCli(['log', '--json'], { env })).stdout);
-    expect(log.entries.at(-1)).toMatchObject({ host: definition.api.hosts[0], provider: name, connection: 'default', action: 'injected', status: 200 });
+    expect(log.entries.at(-1)).toMatchObject({
+      host: definition.api.hosts[0],
+      provider: name,
+      connection: 'default',
+      action: 'injected',
+      status: 200,
+    });
 
     // Tools defined in the file: listed, called through the vault, refused when a scope is missing.
     const tools = JSON.parse((await runCli(['tools', 'list', name, '--json'], { env })).stdout);
@@ -161,7 +174,10 @@ describe('a new provider from JSON alone', () => {
     expect(called.code, called.stderr).toBe(0);
     const guilds = JSON.parse(called.stdout);
     expect(Array.isArray(guilds) && guilds.length).toBe(1);
-    const sent = emulator.controls.requestLog().slice(callsBefore).filter((e) => e.path.startsWith('/api/v10/users/@me/guilds'));
+    const sent = emulator.controls
+      .requestLog()
+      .slice(callsBefore)
+      .filter((e) => e.path.startsWith('/api/v10/users/@me/guilds'));
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ status: 200 });
     const whoami = await runCli(['call', name, 'whoami'], { env });

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deepMerge, getProvider, loadProviderCatalog, loadProviders, providerFileBody, validateProviderFile } from '../../src/provider/index.js';
+import {
+  deepMerge,
+  getProvider,
+  loadProviderCatalog,
+  loadProviders,
+  providerFileBody,
+  validateProviderFile,
+} from '../../src/provider/index.js';
 import { ProviderError } from '../../src/errors.js';
 import { tempHome } from '../helpers/cli.js';
 
@@ -17,7 +24,13 @@ function homeWith(files: Record<string, unknown>): string {
 const minimal = {
   display_name: 'Acme',
   auth_type: 'oauth2',
-  oauth2: { authorize_url: 'https://acme.test/oauth/authorize', token_url: 'https://acme.test/oauth/token', client_auth: 'body', pkce: true, default_scopes: ['read'] },
+  oauth2: {
+    authorize_url: 'https://acme.test/oauth/authorize',
+    token_url: 'https://acme.test/oauth/token',
+    client_auth: 'body',
+    pkce: true,
+    default_scopes: ['read'],
+  },
   api: { base_url: 'https://api.acme.test', hosts: ['api.acme.test'] },
   injection: { header: 'Authorization', format: 'Bearer {token}', placeholder_env: 'ACME_ACCESS_TOKEN' },
 };
@@ -36,12 +49,19 @@ describe('bundled providers', () => {
       display_name: 'Discord',
       auth_type: 'oauth2',
       source: 'bundled',
-      oauth2: { authorize_url: 'https://discord.com/oauth2/authorize', token_url: 'https://discord.com/api/oauth2/token', revocation_url: 'https://discord.com/api/oauth2/token/revoke', pkce: true },
+      oauth2: {
+        authorize_url: 'https://discord.com/oauth2/authorize',
+        token_url: 'https://discord.com/api/oauth2/token',
+        revocation_url: 'https://discord.com/api/oauth2/token/revoke',
+        pkce: true,
+      },
       api: { base_url: 'https://discord.com/api/v10', hosts: ['discord.com'] },
       injection: { header: 'Authorization', format: 'Bearer {token}', placeholder_env: 'DISCORD_ACCESS_TOKEN' },
     });
     expect(discord.oauth2.default_scopes).toEqual(['identify', 'email', 'guilds', 'connections']);
-    expect(Object.keys(discord.oauth2.scopes ?? {})).toEqual(expect.arrayContaining(['identify', 'email', 'guilds', 'guilds.members.read', 'connections', 'bot', 'rpc']));
+    expect(Object.keys(discord.oauth2.scopes ?? {})).toEqual(
+      expect.arrayContaining(['identify', 'email', 'guilds', 'guilds.members.read', 'connections', 'bot', 'rpc']),
+    );
     expect(discord).not.toHaveProperty('$schema');
   });
 
@@ -61,7 +81,9 @@ describe('user overrides', () => {
   });
 
   it('nested fields merge; arrays replace', async () => {
-    const home = homeWith({ 'discord.json': { oauth2: { default_scopes: ['identify'] }, api: { hosts: ['discord.com', 'canary.discord.com'] } } });
+    const home = homeWith({
+      'discord.json': { oauth2: { default_scopes: ['identify'] }, api: { hosts: ['discord.com', 'canary.discord.com'] } },
+    });
     const discord = await getProvider('discord', { home });
     expect(discord.oauth2.default_scopes).toEqual(['identify']);
     expect(discord.oauth2.pkce).toBe(true);

@@ -41,7 +41,11 @@ describe('inspect → edit → save → list → in effect', () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^discord\s+Discord\s+custom\s+oauth2\s+ok$/m);
     const json = JSON.parse((await runCli(['providers', 'list', '--json'], { env })).stdout);
-    expect(json.providers[0]).toMatchObject({ name: 'discord', source: 'custom', files: [expect.stringMatching(/providers\/discord\.json$/), file] });
+    expect(json.providers[0]).toMatchObject({
+      name: 'discord',
+      source: 'custom',
+      files: [expect.stringMatching(/providers\/discord\.json$/), file],
+    });
     // 5. the change is in effect: login asks for (and records) exactly the edited default scopes
     const login = await session.login(home);
     expect(login.code, login.stderr).toBe(0);
@@ -146,18 +150,33 @@ describe('a broken user file takes out only its own provider', () => {
     expect(listed.stdout).toMatch(/^acme\s+-\s+custom\s+-\s+broken: \$\.oauth2\.pkce expected a boolean, got string "yes"$/m);
     expect(listed.stdout).toMatch(/^discord\s+Discord\s+bundled\s+oauth2\s+ok$/m);
     const json = JSON.parse((await runCli(['providers', 'list', '--json'], { env })).stdout);
-    expect(json.providers[0]).toEqual({ name: 'acme', display_name: null, source: 'custom', auth_type: null, files: [file], error: '$.oauth2.pkce expected a boolean, got string "yes"' });
+    expect(json.providers[0]).toEqual({
+      name: 'acme',
+      display_name: null,
+      source: 'custom',
+      auth_type: null,
+      files: [file],
+      error: '$.oauth2.pkce expected a boolean, got string "yes"',
+    });
 
     // Other providers: get, list, run.
     expect(await runCli(['get', 'discord', '--field', 'status'], { env })).toMatchObject({ code: 0, stdout: 'connected\n' });
     expect((await runCli(['list'], { env })).code).toBe(0);
-    const run = await runCli(['run', '--', process.execPath, '-e', "fetch('https://discord.com/api/v10/users/@me').then((r) => console.log(r.status))"], { env });
+    const run = await runCli(
+      ['run', '--', process.execPath, '-e', "fetch('https://discord.com/api/v10/users/@me').then((r) => console.log(r.status))"],
+      { env },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('200\n');
     expect(run.stderr).toContain('keygate: provider acme is skipped:');
 
     // The broken one: exit 4, naming the file.
-    for (const args of [['get', 'acme', '--field', 'status'], ['providers', 'inspect', 'acme'], ['login', 'acme', '--no-browser'], ['run', '--connection', 'acme/default', '--', 'true']]) {
+    for (const args of [
+      ['get', 'acme', '--field', 'status'],
+      ['providers', 'inspect', 'acme'],
+      ['login', 'acme', '--no-browser'],
+      ['run', '--connection', 'acme/default', '--', 'true'],
+    ]) {
       const r = await runCli(args, { env });
       expect(r.code, args.join(' ')).toBe(4);
       expect(r.stderr).toMatch(oneLineError);

@@ -7,7 +7,13 @@ import { credentials, discordProvider } from '../fixtures/proxy-harness.js';
 
 const provider = { ...discordProvider, bot: { format: 'Bot {token}' } };
 const [user, work] = credentials as [RunCredential, RunCredential];
-const bot: RunCredential = { provider: 'discord', connection: 'bot', kind: 'bot', placeholder: 'kgph_discord_bot_00112233445566778899', envName: 'DISCORD_BOT_TOKEN' };
+const bot: RunCredential = {
+  provider: 'discord',
+  connection: 'bot',
+  kind: 'bot',
+  placeholder: 'kgph_discord_bot_00112233445566778899',
+  envName: 'DISCORD_BOT_TOKEN',
+};
 const rule = new InjectionRule(provider, [user, work, bot]);
 
 describe('bot and user credentials in one rule', () => {
@@ -47,7 +53,8 @@ describe('bot and user credentials in one rule', () => {
     const ambiguous = new InjectionRule(provider, [work, bot]).decide('/x', []);
     expect(ambiguous).toEqual({
       action: 'refuse',
-      reason: 'the request has no Authorization header and this run has several discord credentials without a default one; send one of $DISCORD_ACCESS_TOKEN_WORK, $DISCORD_BOT_TOKEN',
+      reason:
+        'the request has no Authorization header and this run has several discord credentials without a default one; send one of $DISCORD_ACCESS_TOKEN_WORK, $DISCORD_BOT_TOKEN',
     });
   });
 

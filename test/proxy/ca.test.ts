@@ -114,14 +114,19 @@ describe('keygate CA', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const error = await new Promise<Error | undefined>((resolve) => {
-        const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', servername: 'evil.example', ca: ca.certPem }, () => {
-          client.destroy();
-          resolve(undefined);
-        });
+        const client = tls.connect(
+          { port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', servername: 'evil.example', ca: ca.certPem },
+          () => {
+            client.destroy();
+            resolve(undefined);
+          },
+        );
         client.once('error', resolve);
       });
       expect(error).toBeDefined();
-      expect(`${(error as NodeJS.ErrnoException).code} ${error!.message}`).toMatch(/PERMITTED_SUBTREE_VIOLATION|permitted subtree|name constraint/i);
+      expect(`${(error as NodeJS.ErrnoException).code} ${error!.message}`).toMatch(
+        /PERMITTED_SUBTREE_VIOLATION|permitted subtree|name constraint/i,
+      );
     } finally {
       server.close();
     }

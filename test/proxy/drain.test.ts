@@ -27,7 +27,10 @@ beforeAll(async () => {
     socket.on('error', () => undefined);
   });
   clientServer = tls.createServer({ cert: leaf.certPem, key: leaf.keyPem });
-  await Promise.all([new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r)), new Promise<void>((r) => clientServer.listen(0, '127.0.0.1', r))]);
+  await Promise.all([
+    new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r)),
+    new Promise<void>((r) => clientServer.listen(0, '127.0.0.1', r)),
+  ]);
   upstreamPort = (upstream.address() as net.AddressInfo).port;
 });
 
@@ -40,7 +43,12 @@ afterAll(async () => {
 /** keygate's side of a client connection whose reader reads nothing, with its send buffer full. */
 async function backedUpClient(): Promise<{ serverSide: tls.TLSSocket; reader: tls.TLSSocket }> {
   const accepted = new Promise<tls.TLSSocket>((resolve) => clientServer.once('secureConnection', resolve));
-  const reader = tls.connect({ port: (clientServer.address() as net.AddressInfo).port, host: '127.0.0.1', servername: 'localhost', ca: ca.certPem });
+  const reader = tls.connect({
+    port: (clientServer.address() as net.AddressInfo).port,
+    host: '127.0.0.1',
+    servername: 'localhost',
+    ca: ca.certPem,
+  });
   reader.pause();
   const serverSide = await accepted;
   // Far past the high-water mark: every further write returns false until the reader reads.
@@ -56,11 +64,16 @@ describe('drain listeners belong to the attempt', () => {
       const drainsBefore = serverSide.listenerCount('drain');
       const connection = await pool.connect('discord.com', 443);
       const outcome = await new Promise<{ kind: string }>((resolve) => {
-        const attempt = new UpstreamAttempt(connection, serverSide, { method: 'GET', keepAlive: true, http11: true, holdUnauthorized: () => false, bodyDone: () => true, expectContinue: false }, (o) => {
-          // At the end of the response: it was relayed under backpressure, and nothing is left waiting.
-          expect(attempt.waitingForDrain).toBe(0);
-          resolve(o);
-        });
+        const attempt = new UpstreamAttempt(
+          connection,
+          serverSide,
+          { method: 'GET', keepAlive: true, http11: true, holdUnauthorized: () => false, bodyDone: () => true, expectContinue: false },
+          (o) => {
+            // At the end of the response: it was relayed under backpressure, and nothing is left waiting.
+            expect(attempt.waitingForDrain).toBe(0);
+            resolve(o);
+          },
+        );
         attempt.write('GET /api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\n\r\n');
       });
       expect(outcome.kind).toBe('response');

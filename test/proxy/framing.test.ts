@@ -61,7 +61,10 @@ describe('requests keygate refuses before anything goes upstream', () => {
     it(`refuses ${name} with 400 and closes the connection`, async () => {
       const count = h.upstream.requests.length;
       const secure = await tunnel(h);
-      const response = await exchange(secure, `POST /api/v10/__echo HTTP/1.1\r\nHost: discord.com\r\nAuthorization: Bearer ${placeholder}\r\n${rest}`);
+      const response = await exchange(
+        secure,
+        `POST /api/v10/__echo HTTP/1.1\r\nHost: discord.com\r\nAuthorization: Bearer ${placeholder}\r\n${rest}`,
+      );
       expect(response).toMatch(/^HTTP\/1\.1 400 /);
       expect(response).toContain('"error":"keygate_bad_request"');
       expect(response).toContain('Connection: close');
@@ -229,7 +232,10 @@ describe('responses keygate relays', () => {
 
   it('relays a chunked response byte for byte, with its trailers, and keeps both connections', async () => {
     const body = '4\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Checksum: 1\r\n\r\n';
-    raw.script = (_r, socket) => socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\nX-Upstream: 1\r\n\r\n${body}`);
+    raw.script = (_r, socket) =>
+      socket.write(
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: keep-alive\r\nKeep-Alive: timeout=30\r\nX-Upstream: 1\r\n\r\n${body}`,
+      );
     const secure = await tunnel(h);
     secure.write('GET /api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\n\r\n');
     const { text } = await readUntil(secure, (t) => t.endsWith('\r\n\r\n') && t.includes('X-Checksum'));

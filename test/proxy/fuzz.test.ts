@@ -47,11 +47,17 @@ function keygateRequests(bytes: Buffer): Parsed {
   try {
     for (;;) {
       const text = reader.next();
-      if (text === undefined) return { messages, end: reader.buffered && reader.buffered.toString('latin1').replace(/^(\r\n)+/, '') !== '' ? 'waiting' : 'done' };
+      if (text === undefined)
+        return { messages, end: reader.buffered && reader.buffered.toString('latin1').replace(/^(\r\n)+/, '') !== '' ? 'waiting' : 'done' };
       const head = parseRequestHead(text);
       const { body, complete } = readBody(reader, head.framing, 400);
       if (!complete) return { messages, end: 'incomplete', method: head.method };
-      messages.push({ method: head.method, target: head.target, headers: head.rawHeaders, body: decode(body, head.framing.kind === 'chunked') });
+      messages.push({
+        method: head.method,
+        target: head.target,
+        headers: head.rawHeaders,
+        body: decode(body, head.framing.kind === 'chunked'),
+      });
       if (!head.keepAlive) return { messages, end: reader.buffered ? 'closed' : 'done' };
     }
   } catch (err) {
@@ -67,11 +73,18 @@ function keygateResponse(bytes: Buffer): Parsed {
     const text = reader.next();
     if (text === undefined) return { messages: [], end: 'waiting' };
     const head = parseResponseHead(text, 'GET');
-    if (head.framing.kind === 'close') return { messages: [{ status: head.status, headers: head.rawHeaders, body: (reader.buffered ?? Buffer.alloc(0)).toString('latin1') }], end: 'done' };
+    if (head.framing.kind === 'close')
+      return {
+        messages: [{ status: head.status, headers: head.rawHeaders, body: (reader.buffered ?? Buffer.alloc(0)).toString('latin1') }],
+        end: 'done',
+      };
     const { body, complete } = readBody(reader, head.framing, 502);
     if (!complete) return { messages: [], end: 'incomplete' };
     // Bytes after the response: the upstream connection is dropped, never read as a next response.
-    return { messages: [{ status: head.status, headers: head.rawHeaders, body: decode(body, head.framing.kind === 'chunked') }], end: reader.buffered ? 'closed' : 'done' };
+    return {
+      messages: [{ status: head.status, headers: head.rawHeaders, body: decode(body, head.framing.kind === 'chunked') }],
+      end: reader.buffered ? 'closed' : 'done',
+    };
   } catch (err) {
     if (!(err instanceof HttpParseError)) throw err;
     return { messages: [], end: 'rejected', reason: err.message };
@@ -115,7 +128,12 @@ function startServer(): Promise<void> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      record.messages.push({ method: req.method, target: req.url, headers: req.rawHeaders, body: Buffer.concat(chunks).toString('latin1') });
+      record.messages.push({
+        method: req.method,
+        target: req.url,
+        headers: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('latin1'),
+      });
       res.end();
     });
   });
@@ -180,13 +198,34 @@ function llhttpResponse(bytes: Buffer): Promise<Parsed> {
 // ---- inputs ----
 
 const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
-const headerName = fc.oneof(fc.constantFrom('Host', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Authorization', 'Trailer', 'Keep-Alive', 'X-Test'), token);
+const headerName = fc.oneof(
+  fc.constantFrom('Host', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Authorization', 'Trailer', 'Keep-Alive', 'X-Test'),
+  token,
+);
 const headerValue = fc.oneof(
-  fc.constantFrom('discord.com', 'chunked', 'gzip, chunked', 'chunked, gzip', 'close', 'keep-alive', '5', '0', ' 7 ', '+5', '5, 5', '00012', '99999999999999999', 'Bearer kgph_x'),
+  fc.constantFrom(
+    'discord.com',
+    'chunked',
+    'gzip, chunked',
+    'chunked, gzip',
+    'close',
+    'keep-alive',
+    '5',
+    '0',
+    ' 7 ',
+    '+5',
+    '5, 5',
+    '00012',
+    '99999999999999999',
+    'Bearer kgph_x',
+  ),
   fc.stringMatching(/^[\x20-\x7e\t]{0,20}$/),
 );
 const methods = http.METHODS.filter((m) => m !== 'CONNECT');
-const target = fc.oneof(fc.constantFrom('/', '/api/v10/users/@me', '*', 'https://discord.com/x?y=1', '/a%20b'), fc.stringMatching(/^\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]{0,24}$/));
+const target = fc.oneof(
+  fc.constantFrom('/', '/api/v10/users/@me', '*', 'https://discord.com/x?y=1', '/a%20b'),
+  fc.stringMatching(/^\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]{0,24}$/),
+);
 const payload = fc.stringMatching(/^[\x00-\xff]{0,40}$/);
 
 /** A well-framed message (length, chunked or none) with random extra headers, sometimes conflicting. */
@@ -205,21 +244,31 @@ function message(startLine: fc.Arbitrary<string>): fc.Arbitrary<string> {
       for (const [name, value] of extra) head += `${name}: ${value}\r\n`;
       if (framing === 'length') return `${head}Content-Length: ${body.length}\r\n\r\n${body}`;
       if (framing === 'chunked') {
-        const data = chunks.filter(([c]) => c.length > 0).map(([c, ext]) => `${c.length.toString(16)}${ext}\r\n${c}\r\n`).join('');
+        const data = chunks
+          .filter(([c]) => c.length > 0)
+          .map(([c, ext]) => `${c.length.toString(16)}${ext}\r\n${c}\r\n`)
+          .join('');
         return `${head}Transfer-Encoding: chunked\r\n\r\n${data}0\r\n${trailer}\r\n`;
       }
       return `${head}\r\n`;
     });
 }
 
-const requestLine = fc.tuple(fc.constantFrom(...methods), target, fc.constantFrom('1.1', '1.1', '1.0')).map(([m, t, v]) => `${m} ${t} HTTP/${v}`);
-const statusLine = fc.tuple(fc.constantFrom('1.1', '1.1', '1.0'), fc.integer({ min: 200, max: 599 }), fc.constantFrom(' OK', ' Not Found', '', ' ')).map(([v, s, r]) => `HTTP/${v} ${s}${r}`);
+const requestLine = fc
+  .tuple(fc.constantFrom(...methods), target, fc.constantFrom('1.1', '1.1', '1.0'))
+  .map(([m, t, v]) => `${m} ${t} HTTP/${v}`);
+const statusLine = fc
+  .tuple(fc.constantFrom('1.1', '1.1', '1.0'), fc.integer({ min: 200, max: 599 }), fc.constantFrom(' OK', ' Not Found', '', ' '))
+  .map(([v, s, r]) => `HTTP/${v} ${s}${r}`);
 
 const INTERESTING = [0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x00, 0x3b, 0x30, 0x61, 0x7f, 0x80, 0x2c, 0x22];
 /** Random byte edits: overwrite, insert, delete, with bytes that matter to HTTP framing. */
 const mutated = (input: fc.Arbitrary<string>) =>
   fc
-    .tuple(input, fc.array(fc.tuple(fc.nat(), fc.constantFrom('set', 'insert', 'delete'), fc.constantFrom(...INTERESTING)), { maxLength: 3 }))
+    .tuple(
+      input,
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom('set', 'insert', 'delete'), fc.constantFrom(...INTERESTING)), { maxLength: 3 }),
+    )
     .map(([text, edits]) => {
       const bytes = [...Buffer.from(text, 'latin1')];
       for (const [at, kind, byte] of edits) {
@@ -262,37 +311,47 @@ describe('keygate framing against llhttp (differential fuzzing)', () => {
   afterAll(() => {
     server.closeAllConnections();
     server.close();
-    console.log(`fuzz: ${stats.requests} request streams, ${stats.responses} responses; keygate stricter on ${stats.keygateStricter}; extension methods (llhttp refuses, RFC 9110 allows) ${stats.extensionMethods}`);
+    console.log(
+      `fuzz: ${stats.requests} request streams, ${stats.responses} responses; keygate stricter on ${stats.keygateStricter}; extension methods (llhttp refuses, RFC 9110 allows) ${stats.extensionMethods}`,
+    );
   });
 
-  it('requests: whatever llhttp rejects keygate rejects; accepted messages frame the same', async () => {
-    await fc.assert(
-      fc.asyncProperty(requests, async (bytes) => {
-        stats.requests++;
-        const k = keygateRequests(bytes);
-        const l = await llhttpRequests(bytes);
-        if (l.end === 'rejected' && l.reason === 'HPE_INVALID_METHOD') {
-          const method = k.messages[l.messages.length]?.method ?? k.method;
-          if (method !== undefined && !http.METHODS.includes(method)) {
-            stats.extensionMethods++;
-            return;
+  it(
+    'requests: whatever llhttp rejects keygate rejects; accepted messages frame the same',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(requests, async (bytes) => {
+          stats.requests++;
+          const k = keygateRequests(bytes);
+          const l = await llhttpRequests(bytes);
+          if (l.end === 'rejected' && l.reason === 'HPE_INVALID_METHOD') {
+            const method = k.messages[l.messages.length]?.method ?? k.method;
+            if (method !== undefined && !http.METHODS.includes(method)) {
+              stats.extensionMethods++;
+              return;
+            }
           }
-        }
-        agree(k, l, bytes);
-      }),
-      { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
-    );
-    expect(stats.requests).toBeGreaterThan(50);
-  }, TIME_LIMIT_MS + 30_000);
+          agree(k, l, bytes);
+        }),
+        { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
+      );
+      expect(stats.requests).toBeGreaterThan(50);
+    },
+    TIME_LIMIT_MS + 30_000,
+  );
 
-  it('responses: whatever llhttp rejects keygate rejects; accepted responses frame the same', async () => {
-    await fc.assert(
-      fc.asyncProperty(responses, async (bytes) => {
-        stats.responses++;
-        agree(keygateResponse(bytes), await llhttpResponse(bytes), bytes);
-      }),
-      { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
-    );
-    expect(stats.responses).toBeGreaterThan(50);
-  }, TIME_LIMIT_MS + 30_000);
+  it(
+    'responses: whatever llhttp rejects keygate rejects; accepted responses frame the same',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(responses, async (bytes) => {
+          stats.responses++;
+          agree(keygateResponse(bytes), await llhttpResponse(bytes), bytes);
+        }),
+        { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
+      );
+      expect(stats.responses).toBeGreaterThan(50);
+    },
+    TIME_LIMIT_MS + 30_000,
+  );
 });

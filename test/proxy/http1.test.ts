@@ -18,8 +18,17 @@ function refusal(text: string): { status: number; message: string } {
 
 describe('request heads', () => {
   it('keeps names, values and order as received, and reads framing, Host, Expect and keep-alive', () => {
-    const parsed = parseRequestHead(head('POST /x?y=1 HTTP/1.1', 'Host: discord.com', 'X-Case:   MiXeD  spaced  ', 'Content-Length: 5', 'Expect: 100-continue'));
-    expect(parsed).toMatchObject({ method: 'POST', target: '/x?y=1', minor: 1, host: 'discord.com', expectContinue: true, keepAlive: true });
+    const parsed = parseRequestHead(
+      head('POST /x?y=1 HTTP/1.1', 'Host: discord.com', 'X-Case:   MiXeD  spaced  ', 'Content-Length: 5', 'Expect: 100-continue'),
+    );
+    expect(parsed).toMatchObject({
+      method: 'POST',
+      target: '/x?y=1',
+      minor: 1,
+      host: 'discord.com',
+      expectContinue: true,
+      keepAlive: true,
+    });
     expect(parsed.rawHeaders).toEqual(['Host', 'discord.com', 'X-Case', 'MiXeD  spaced', 'Content-Length', '5', 'Expect', '100-continue']);
     expect(parsed.framing).toEqual({ kind: 'length', length: 5 });
     expect(parseRequestHead(head(GET, 'Transfer-Encoding: Chunked')).framing).toEqual({ kind: 'chunked' });
@@ -32,7 +41,10 @@ describe('request heads', () => {
   });
 
   it('refuses both Content-Length and Transfer-Encoding (400)', () => {
-    expect(refusal(head(GET, 'Content-Length: 5', 'Transfer-Encoding: chunked'))).toMatchObject({ status: 400, message: 'both Content-Length and Transfer-Encoding' });
+    expect(refusal(head(GET, 'Content-Length: 5', 'Transfer-Encoding: chunked'))).toMatchObject({
+      status: 400,
+      message: 'both Content-Length and Transfer-Encoding',
+    });
     expect(refusal(head(GET, 'Transfer-Encoding: chunked', 'content-length: 0')).status).toBe(400);
   });
 
@@ -139,7 +151,18 @@ describe('body framing', () => {
   });
 
   it('refuses malformed chunked framing', () => {
-    for (const bad of ['x\r\n', '\r\n', '5\nhello\r\n', '5\r\nhelloXY', '5\r\nhello\r\r', '5 \r\nhello\r\n0\r\n\r\n', '0\r\n folded: x\r\n\r\n', '0\r\nA: b\nc\r\n\r\n', 'fffffffffffffff\r\n', '5;a\u0001\r\n']) {
+    for (const bad of [
+      'x\r\n',
+      '\r\n',
+      '5\nhello\r\n',
+      '5\r\nhelloXY',
+      '5\r\nhello\r\r',
+      '5 \r\nhello\r\n0\r\n\r\n',
+      '0\r\n folded: x\r\n\r\n',
+      '0\r\nA: b\nc\r\n\r\n',
+      'fffffffffffffff\r\n',
+      '5;a\u0001\r\n',
+    ]) {
       expect(() => bodyFramer({ kind: 'chunked' }).feed(Buffer.from(bad), 0), JSON.stringify(bad)).toThrow(HttpParseError);
     }
   });

@@ -23,7 +23,9 @@ describe('request log', () => {
   it('redacts query values and token-like path segments, keeps ids', () => {
     expect(redactPath('/api/v10/users/@me')).toBe('/api/v10/users/@me');
     expect(redactPath('/a?token=secret&limit=5&flag')).toBe('/a?token=…&limit=…&flag');
-    expect(redactPath('/api/webhooks/123456789012345678901/Zk3ab_cdEFghIJklMNopQRstUVwx-yz0123456789')).toBe('/api/webhooks/123456789012345678901/…');
+    expect(redactPath('/api/webhooks/123456789012345678901/Zk3ab_cdEFghIJklMNopQRstUVwx-yz0123456789')).toBe(
+      '/api/webhooks/123456789012345678901/…',
+    );
   });
 
   it('appends JSON lines to a 0600 file and reads the last n back', async () => {
@@ -35,14 +37,16 @@ describe('request log', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(5);
     expect((await readRequestLog(home, 2)).map((e) => e.duration_ms)).toEqual([3, 4]);
-    expect(formatLogEntry(entry(7, '2025-01-01T00:00:00.000Z'))).toBe('2025-01-01T00:00:00.000Z GET discord.com/api/v10/users/@me?i=… → 200 discord/default 7 ms');
+    expect(formatLogEntry(entry(7, '2025-01-01T00:00:00.000Z'))).toBe(
+      '2025-01-01T00:00:00.000Z GET discord.com/api/v10/users/@me?i=… → 200 discord/default 7 ms',
+    );
   });
 
   it('rotates at 5 MB, keeping one old file', async () => {
     const home = tempDir();
     const file = path.join(home, LOG_FILE);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(entry(1))}\n`.repeat(5 * 1024 * 1024 / 200));
+    fs.writeFileSync(file, `${JSON.stringify(entry(1))}\n`.repeat((5 * 1024 * 1024) / 200));
     const log = new RequestLog(home);
     for (let i = 0; i < 200; i++) log.append(entry(2));
     await log.close();

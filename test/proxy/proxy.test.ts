@@ -5,7 +5,18 @@ import https from 'node:https';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, header, startRecorder, testCa } from '../fixtures/servers.js';
-import { type Harness, TOKEN, WORK_TOKEN, basic, credentials, exchange, removeTempDirs, startHarness, tempDir, tokenMap } from '../fixtures/proxy-harness.js';
+import {
+  type Harness,
+  TOKEN,
+  WORK_TOKEN,
+  basic,
+  credentials,
+  exchange,
+  removeTempDirs,
+  startHarness,
+  tempDir,
+  tokenMap,
+} from '../fixtures/proxy-harness.js';
 
 const [defaultCredential, workCredential] = credentials as [(typeof credentials)[0], (typeof credentials)[0]];
 const API = 'https://discord.com/api/v10/users/@me';
@@ -60,11 +71,16 @@ describe('intercepted provider host', () => {
     const managed = new Set(['host', 'content-length', 'connection']);
     const endToEnd = seen.rawHeaders.filter((_, i, all) => !managed.has(all[i - (i % 2)].toLowerCase()));
     expect(endToEnd).toEqual([
-      'X-Custom-Case', 'MiXeD  spaced',
-      'authorization', `Bearer ${TOKEN}`,
-      'x-dup', '1',
-      'X-Dup', '2',
-      'Content-Type', 'application/json',
+      'X-Custom-Case',
+      'MiXeD  spaced',
+      'authorization',
+      `Bearer ${TOKEN}`,
+      'x-dup',
+      '1',
+      'X-Dup',
+      '2',
+      'Content-Type',
+      'application/json',
     ]);
     expect(header(seen, 'host')).toEqual(['discord.com']);
     expect(header(seen, 'content-length')).toEqual([String(Buffer.byteLength(body))]);
@@ -83,7 +99,12 @@ describe('intercepted provider host', () => {
           host: 'discord.com',
           method: 'POST',
           path: '/api/v10/__echo',
-          headers: { host: 'discord.com', expect: '100-continue', 'content-length': payload.length, authorization: `Bearer ${defaultCredential.placeholder}` },
+          headers: {
+            host: 'discord.com',
+            expect: '100-continue',
+            'content-length': payload.length,
+            authorization: `Bearer ${defaultCredential.placeholder}`,
+          },
         },
         (res) => {
           let body = '';
@@ -126,7 +147,11 @@ describe('intercepted provider host', () => {
     (agent as unknown as { createConnection: () => net.Socket }).createConnection = () => secure;
     for (let i = 0; i < 5; i++) {
       const status = await new Promise<number>((resolve, reject) => {
-        https.get({ agent, host: 'discord.com', path: `/api/v10/users/@me?i=${i}` }, (res) => res.resume().on('end', () => resolve(res.statusCode!))).on('error', reject);
+        https
+          .get({ agent, host: 'discord.com', path: `/api/v10/users/@me?i=${i}` }, (res) =>
+            res.resume().on('end', () => resolve(res.statusCode!)),
+          )
+          .on('error', reject);
       });
       expect(status).toBe(200);
     }
@@ -174,7 +199,10 @@ describe('intercepted provider host', () => {
       expect(response).toMatch(/^HTTP\/1\.1 400/);
     }
     const plain = net.connect(h.proxy.port, '127.0.0.1');
-    const response = await exchange(plain, `GET http://127.0.0.1:9/ HTTP/1.1\r\nHost: 127.0.0.1:9\r\nProxy-Authorization: ${basic(h.proxy)}\r\nX-Evil: a\rb\r\n\r\n`);
+    const response = await exchange(
+      plain,
+      `GET http://127.0.0.1:9/ HTTP/1.1\r\nHost: 127.0.0.1:9\r\nProxy-Authorization: ${basic(h.proxy)}\r\nX-Evil: a\rb\r\n\r\n`,
+    );
     expect(response).toMatch(/^HTTP\/1\.1 400/);
     expect(h.upstream.requests.length).toBe(count);
   });
@@ -191,7 +219,15 @@ describe('intercepted provider host', () => {
   it('logs each request without credential, placeholder or query values', async () => {
     await h.send(`${API}?token=abc123&limit=5`, { headers: { authorization: `Bearer ${defaultCredential.placeholder}` } });
     const entry = h.log.at(-1)!;
-    expect(entry).toMatchObject({ method: 'GET', host: 'discord.com', path: '/api/v10/users/@me?token=…&limit=…', status: 200, provider: 'discord', connection: 'default', action: 'injected' });
+    expect(entry).toMatchObject({
+      method: 'GET',
+      host: 'discord.com',
+      path: '/api/v10/users/@me?token=…&limit=…',
+      status: 200,
+      provider: 'discord',
+      connection: 'default',
+      action: 'injected',
+    });
     const all = JSON.stringify(h.log);
     expect(all).not.toContain(TOKEN);
     expect(all).not.toContain(WORK_TOKEN);
@@ -239,7 +275,10 @@ describe('other hosts', () => {
       const secure = await h.tls(tunnel.socket, 'localhost', h.upstreamCa.certPem);
       // The certificate is the server's own, not one from keygate's CA: nothing was intercepted.
       expect(secure.getPeerX509Certificate()!.issuer).toContain('keygate test upstream CA');
-      const response = await exchange(secure, `GET /x HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${defaultCredential.placeholder}\r\nConnection: close\r\n\r\n`);
+      const response = await exchange(
+        secure,
+        `GET /x HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${defaultCredential.placeholder}\r\nConnection: close\r\n\r\n`,
+      );
       expect(response).toMatch(/^HTTP\/1\.1 200/);
       expect(header(other.requests[0], 'authorization')).toEqual([`Bearer ${defaultCredential.placeholder}`]);
       expect(JSON.stringify(other.requests)).not.toContain(TOKEN);
@@ -270,7 +309,10 @@ describe('other hosts', () => {
 
   it('refuses plain HTTP to a provider host (its credential only travels over TLS)', async () => {
     const plain = net.connect(h.proxy.port, '127.0.0.1');
-    const response = await exchange(plain, `GET http://discord.com/api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\nProxy-Authorization: ${basic(h.proxy)}\r\nConnection: close\r\n\r\n`);
+    const response = await exchange(
+      plain,
+      `GET http://discord.com/api/v10/users/@me HTTP/1.1\r\nHost: discord.com\r\nProxy-Authorization: ${basic(h.proxy)}\r\nConnection: close\r\n\r\n`,
+    );
     expect(response).toMatch(/^HTTP\/1\.1 403/);
     expect(response).toContain('keygate_plain_http_refused');
     expect(h.upstream.requests.length).toBe(0);
@@ -291,7 +333,10 @@ describe('upstream failures and 401 replay', () => {
       const res = await h.send(API, { headers: { authorization: `Bearer ${defaultCredential.placeholder}` } });
       expect(res.status).toBe(502);
       expect(res.headers['content-type']).toBe('application/json');
-      expect(JSON.parse(res.body)).toEqual({ error: 'keygate_upstream_error', message: 'could not connect to discord.com:443: connection refused' });
+      expect(JSON.parse(res.body)).toEqual({
+        error: 'keygate_upstream_error',
+        message: 'could not connect to discord.com:443: connection refused',
+      });
       expect(h.log.at(-1)).toMatchObject({ status: 502, error: 'could not connect to discord.com:443: connection refused' });
     } finally {
       await h.close();
@@ -335,9 +380,16 @@ describe('upstream failures and 401 replay', () => {
 
   it('replays a request once with a new token after a 401, body included', async () => {
     const { tokens, calls } = refreshingTokens();
-    const h = await startHarness({ tokens, answer: (r) => rejectOld(r) ?? { body: JSON.stringify({ ok: true, body: r.body.toString() }) } });
+    const h = await startHarness({
+      tokens,
+      answer: (r) => rejectOld(r) ?? { body: JSON.stringify({ ok: true, body: r.body.toString() }) },
+    });
     try {
-      const res = await h.send(API, { method: 'POST', body: 'small body', headers: { authorization: `Bearer ${defaultCredential.placeholder}`, 'content-type': 'text/plain' } });
+      const res = await h.send(API, {
+        method: 'POST',
+        body: 'small body',
+        headers: { authorization: `Bearer ${defaultCredential.placeholder}`, 'content-type': 'text/plain' },
+      });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ ok: true, body: 'small body' });
       expect(calls).toEqual(['discord/default:old']);
@@ -352,7 +404,11 @@ describe('upstream failures and 401 replay', () => {
     const { tokens } = refreshingTokens();
     const h = await startHarness({ tokens, answer: (r) => rejectOld(r) ?? {} });
     try {
-      const res = await h.send(API, { method: 'POST', body: randomBytes(2 * 1024 * 1024), headers: { 'content-type': 'application/octet-stream' } });
+      const res = await h.send(API, {
+        method: 'POST',
+        body: randomBytes(2 * 1024 * 1024),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       expect(res.status).toBe(401);
       expect(JSON.parse(res.body)).toEqual({ message: '401: Unauthorized', code: 0 });
       expect(h.upstream.requests.length).toBe(1);

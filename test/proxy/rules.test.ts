@@ -8,7 +8,11 @@ const [main, work] = credentials as [(typeof credentials)[0], (typeof credential
 
 describe('InjectionRule', () => {
   it('replaces a placeholder in the injection header, whatever its case, choosing the connection by placeholder', () => {
-    expect(rule.decide('/x', ['Host', 'discord.com', 'AUTHORIZATION', `Bearer ${work.placeholder}`])).toEqual({ action: 'replace', credential: work, index: 3 });
+    expect(rule.decide('/x', ['Host', 'discord.com', 'AUTHORIZATION', `Bearer ${work.placeholder}`])).toEqual({
+      action: 'replace',
+      credential: work,
+      index: 3,
+    });
     expect(rule.decide('/x', ['authorization', main.placeholder])).toEqual({ action: 'replace', credential: main, index: 1 });
   });
 

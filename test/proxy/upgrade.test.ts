@@ -105,7 +105,10 @@ describe('an upgrade with no relay', () => {
   it('h2c (only an offer, RFC 9113) is ignored: the request is served as HTTP/1.1', async () => {
     const { socket } = await h.connect('discord.com:443');
     const secure = await h.tls(socket, 'discord.com');
-    const response = await exchange(secure, 'GET /h2c HTTP/1.1\r\nHost: discord.com\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n');
+    const response = await exchange(
+      secure,
+      'GET /h2c HTTP/1.1\r\nHost: discord.com\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
+    );
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
     expect(upstream.plain).toEqual(['GET /h2c']);
   });
@@ -152,4 +155,3 @@ describe('an upgrade taken by the hook', () => {
     expect(upstream.plain).toEqual([]);
   });
 });
-

@@ -31,8 +31,24 @@ const py = (kind: string): string[] => [python, path.join(fixtures, 'python.py')
 const OK = '200 alice\n200 alice\n';
 
 export const CLIENTS: Client[] = [
-  { client: 'curl', command: ['sh', '-c', `curl -sS -H "Authorization: Bearer $DISCORD_ACCESS_TOKEN" -w ' %{http_code}\\n' ${API}; curl -sS -w ' %{http_code}\\n' ${API}`], stdout: /^\{.*"username":"alice".*\} 200\n\{.*"username":"alice".*\} 200\n$/, works: 'yes', note: '`HTTPS_PROXY`, `CURL_CA_BUNDLE`' },
-  { client: 'wget', command: ['sh', '-c', `wget -q -O - --header "Authorization: Bearer $DISCORD_ACCESS_TOKEN" ${API}; echo; wget -q -O - ${API}; echo`], stdout: /^\{.*"username":"alice".*\}\n\{.*"username":"alice".*\}\n$/, works: 'yes', note: '`https_proxy`, and `WGETRC` naming the CA bundle (your `~/.wgetrc` is carried over)' },
+  {
+    client: 'curl',
+    command: [
+      'sh',
+      '-c',
+      `curl -sS -H "Authorization: Bearer $DISCORD_ACCESS_TOKEN" -w ' %{http_code}\\n' ${API}; curl -sS -w ' %{http_code}\\n' ${API}`,
+    ],
+    stdout: /^\{.*"username":"alice".*\} 200\n\{.*"username":"alice".*\} 200\n$/,
+    works: 'yes',
+    note: '`HTTPS_PROXY`, `CURL_CA_BUNDLE`',
+  },
+  {
+    client: 'wget',
+    command: ['sh', '-c', `wget -q -O - --header "Authorization: Bearer $DISCORD_ACCESS_TOKEN" ${API}; echo; wget -q -O - ${API}; echo`],
+    stdout: /^\{.*"username":"alice".*\}\n\{.*"username":"alice".*\}\n$/,
+    works: 'yes',
+    note: '`https_proxy`, and `WGETRC` naming the CA bundle (your `~/.wgetrc` is carried over)',
+  },
   { client: 'Python requests', command: py('requests'), stdout: OK, works: 'yes', note: '`HTTPS_PROXY`, `REQUESTS_CA_BUNDLE`' },
   { client: 'Python httpx', command: py('httpx'), stdout: OK, works: 'yes', note: '`HTTPS_PROXY`, `SSL_CERT_FILE`' },
   { client: 'Python aiohttp, `trust_env=True`', command: py('aiohttp'), stdout: OK, works: 'yes', note: '`HTTPS_PROXY`, `SSL_CERT_FILE`' },
@@ -44,10 +60,22 @@ export const CLIENTS: Client[] = [
     note: 'ignores every proxy variable unless told: create the session with `aiohttp.ClientSession(trust_env=True)`, or pass `proxy=os.environ["HTTPS_PROXY"]` per request',
   },
   { client: 'Python urllib', command: py('urllib'), stdout: OK, works: 'yes', note: '`https_proxy`, `SSL_CERT_FILE`' },
-  { client: 'Node `fetch`', command: node('fetch'), stdout: OK, works: 'yes', note: 'the preload (`NODE_OPTIONS`) gives it a proxy dispatcher' },
+  {
+    client: 'Node `fetch`',
+    command: node('fetch'),
+    stdout: OK,
+    works: 'yes',
+    note: 'the preload (`NODE_OPTIONS`) gives it a proxy dispatcher',
+  },
   { client: 'undici', command: node('undici'), stdout: OK, works: 'yes', note: 'the preload sets undici’s global dispatcher' },
   { client: 'axios', command: node('axios'), stdout: OK, works: 'yes', note: 'reads `HTTPS_PROXY` itself; the preload adds keygate’s CA' },
-  { client: 'Node `https.get` / `https.request`', command: node('https.get'), stdout: OK, works: 'yes', note: 'the preload tunnels every `https.Agent` through the proxy' },
+  {
+    client: 'Node `https.get` / `https.request`',
+    command: node('https.get'),
+    stdout: OK,
+    works: 'yes',
+    note: 'the preload tunnels every `https.Agent` through the proxy',
+  },
   { client: 'got', command: node('got'), stdout: OK, works: 'yes', note: 'through `https.globalAgent` (the preload)' },
   { client: 'node-fetch', command: node('node-fetch'), stdout: OK, works: 'yes', note: 'through `https.globalAgent` (the preload)' },
   {
@@ -77,7 +105,13 @@ beforeAll(async () => {
   await vault.write({
     provider: 'discord',
     connection: 'default',
-    tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
+    tokens: {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: tokens.scope.split(' '),
+    },
     account: { id: '80351110224678912', name: 'alice' },
     status: 'connected',
     created_at: new Date().toISOString(),
@@ -91,7 +125,12 @@ afterAll(async () => {
 
 describe.concurrent('clients under keygate run', () => {
   for (const c of CLIENTS) {
-    const claim = c.works === 'no' ? 'goes around the proxy, as the README says' : c.stdout === OK || c.stdout instanceof RegExp ? 'placeholder swapped, and the credential added without Authorization' : 'goes through the proxy, which refuses the upgrade';
+    const claim =
+      c.works === 'no'
+        ? 'goes around the proxy, as the README says'
+        : c.stdout === OK || c.stdout instanceof RegExp
+          ? 'placeholder swapped, and the credential added without Authorization'
+          : 'goes through the proxy, which refuses the upgrade';
     it(`${c.client}: ${claim}`, async () => {
       const res = await runCli(['run', '--', ...c.command], { env, timeoutMs: 25_000 });
       if (c.works === 'yes') {
@@ -112,7 +151,8 @@ describe('README', () => {
   it('holds the client table rendered from these tests', () => {
     const file = path.join(repoRoot, 'README.md');
     const readme = fs.readFileSync(file, 'utf8');
-    const start = '<!-- clients:start (generated by test/run/clients.test.ts; KEYGATE_UPDATE_README=1 npx vitest run test/run/clients.test.ts) -->\n';
+    const start =
+      '<!-- clients:start (generated by test/run/clients.test.ts; KEYGATE_UPDATE_README=1 npx vitest run test/run/clients.test.ts) -->\n';
     const end = '\n<!-- clients:end -->';
     const from = readme.indexOf(start);
     const to = readme.indexOf(end);

@@ -9,7 +9,12 @@ function record(provider: string, connection: string, status: ConnectionRecord['
   return {
     provider,
     connection,
-    tokens: { access_token: `at-${connection}-SECRET`, refresh_token: `rt-${connection}-SECRET`, token_type: 'Bearer', scopes: ['identify'] },
+    tokens: {
+      access_token: `at-${connection}-SECRET`,
+      refresh_token: `rt-${connection}-SECRET`,
+      token_type: 'Bearer',
+      scopes: ['identify'],
+    },
     account: null,
     status,
     created_at: '2025-01-01T00:00:00.000Z',
@@ -18,7 +23,10 @@ function record(provider: string, connection: string, status: ConnectionRecord['
 
 function fakeVault(records: ConnectionRecord[], broken: ListedConnection[] = []) {
   return {
-    list: async (): Promise<ListedConnection[]> => [...records.map((r) => ({ provider: r.provider, connection: r.connection, record: r })), ...broken],
+    list: async (): Promise<ListedConnection[]> => [
+      ...records.map((r) => ({ provider: r.provider, connection: r.connection, record: r })),
+      ...broken,
+    ],
     read: async (p: string, c: string) => records.find((r) => r.provider === p && r.connection === c),
   };
 }
@@ -36,7 +44,11 @@ describe('selecting credentials', () => {
 
   it('uses exactly the --connection values, with a suffixed variable for named connections', async () => {
     const vault = fakeVault([record('discord', 'default'), record('discord', 'work-2')]);
-    const { credentials } = await selectCredentials({ vault, providers, connections: ['discord/work-2', 'discord/default', 'discord/work-2'] });
+    const { credentials } = await selectCredentials({
+      vault,
+      providers,
+      connections: ['discord/work-2', 'discord/default', 'discord/work-2'],
+    });
     expect(credentials.map((c) => c.envName)).toEqual(['DISCORD_ACCESS_TOKEN_WORK_2', 'DISCORD_ACCESS_TOKEN']);
     expect(new Set(credentials.map((c) => c.placeholder)).size).toBe(2);
   });
@@ -49,7 +61,9 @@ describe('selecting credentials', () => {
   });
 
   it('refuses with exit 3 and a login hint when there is no credential', async () => {
-    const err = await selectCredentials({ vault: fakeVault([record('discord', 'default', 'revoked')]), providers }).catch((e: unknown) => e);
+    const err = await selectCredentials({ vault: fakeVault([record('discord', 'default', 'revoked')]), providers }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectionNotFoundError);
     expect((err as ConnectionNotFoundError).exitCode).toBe(ExitCode.notConnected);
     expect((err as ConnectionNotFoundError).hint).toBe('run `keygate login discord`');
@@ -71,7 +85,10 @@ describe('selecting credentials', () => {
 
   it('warns about unreadable records instead of failing the run', async () => {
     const warnings: string[] = [];
-    const vault = fakeVault([record('discord', 'default')], [{ provider: 'discord', connection: 'default', error: new Error('tampered record') }]);
+    const vault = fakeVault(
+      [record('discord', 'default')],
+      [{ provider: 'discord', connection: 'default', error: new Error('tampered record') }],
+    );
     await selectCredentials({ vault, providers, warn: (m) => warnings.push(m) });
     expect(warnings).toEqual(['skipping discord/default: tampered record']);
   });

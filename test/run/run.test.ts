@@ -28,7 +28,13 @@ async function seed(target: string, connection: string): Promise<string> {
   await vault.write({
     provider: 'discord',
     connection,
-    tokens: { access_token: tokens.access_token, refresh_token: tokens.refresh_token, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: tokens.scope.split(' ') },
+    tokens: {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: tokens.scope.split(' '),
+    },
     account: { id: '80351110224678912', name: 'alice' },
     status: 'connected',
     created_at: new Date().toISOString(),
@@ -52,10 +58,19 @@ beforeAll(async () => {
   await seed(home, 'default');
   await seed(home, 'work');
   const echo = async (placeholderVar: string, connection: string[]) => {
-    const res = await run([...connection, '--', 'sh', '-c', `curl -sS -X POST -H "Authorization: Bearer $${placeholderVar}" https://discord.com/api/v10/__echo`]);
+    const res = await run([
+      ...connection,
+      '--',
+      'sh',
+      '-c',
+      `curl -sS -X POST -H "Authorization: Bearer $${placeholderVar}" https://discord.com/api/v10/__echo`,
+    ]);
     return (JSON.parse(res.stdout) as { token_id: string }).token_id;
   };
-  [defaultTokenId, workTokenId] = await Promise.all([echo('DISCORD_ACCESS_TOKEN', []), echo('DISCORD_ACCESS_TOKEN_WORK', ['--connection', 'discord/work'])]);
+  [defaultTokenId, workTokenId] = await Promise.all([
+    echo('DISCORD_ACCESS_TOKEN', []),
+    echo('DISCORD_ACCESS_TOKEN_WORK', ['--connection', 'discord/work']),
+  ]);
 }, 30_000);
 
 const homes: string[] = [];
@@ -89,7 +104,18 @@ describe('real clients under keygate run', () => {
     const file = path.join(dir, 'upload.bin');
     const payload = randomBytes(5 * 1024 * 1024);
     fs.writeFileSync(file, payload);
-    const res = await run(['--', 'curl', '-sS', '-X', 'POST', '--data-binary', `@${file}`, '-H', 'Content-Type: application/octet-stream', 'https://discord.com/api/v10/__echo']);
+    const res = await run([
+      '--',
+      'curl',
+      '-sS',
+      '-X',
+      'POST',
+      '--data-binary',
+      `@${file}`,
+      '-H',
+      'Content-Type: application/octet-stream',
+      'https://discord.com/api/v10/__echo',
+    ]);
     const echo = JSON.parse(res.stdout) as { bytes: number; sha256: string; token_id: string };
     expect(echo.bytes).toBe(payload.length);
     expect(echo.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
@@ -128,7 +154,12 @@ describe('real clients under keygate run', () => {
   });
 
   it('a local process without the run’s proxy credentials gets 407', async () => {
-    const res = await run(['--', 'sh', '-c', 'curl -sS -o /dev/null -w "%{http_code}" --proxy "http://${HTTPS_PROXY##*@}" http://example.test/']);
+    const res = await run([
+      '--',
+      'sh',
+      '-c',
+      'curl -sS -o /dev/null -w "%{http_code}" --proxy "http://${HTTPS_PROXY##*@}" http://example.test/',
+    ]);
     expect(res.stdout).toBe('407');
   });
 });
@@ -142,7 +173,12 @@ describe('the child', () => {
       NO_PROXY: 'localhost,discord.com',
     });
     expect(res.code).toBe(0);
-    const childEnv = Object.fromEntries(res.stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const childEnv = Object.fromEntries(
+      res.stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
     for (const secret of [...secrets, 'client-secret-SECRET-value']) expect(res.stdout).not.toContain(secret);
     expect(childEnv.DISCORD_CLIENT_SECRET).toBeUndefined();
     expect(childEnv.LEAKED_TOKEN).toBeUndefined();
@@ -153,7 +189,8 @@ describe('the child', () => {
     expect(childEnv.NO_PROXY).toBe('localhost');
     expect(childEnv.KEYGATE_RUN).toBe('1');
     expect(childEnv.NODE_OPTIONS).toMatch(/--require ".*preload\.cjs"$/);
-    for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO']) expect(childEnv[name]).toMatch(/ca-bundle\.pem$/);
+    for (const name of ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'])
+      expect(childEnv[name]).toMatch(/ca-bundle\.pem$/);
     expect(childEnv.KEYGATE_CA_CERT).toMatch(/keygate-ca\.pem$/);
     expect(childEnv.WGETRC).toMatch(/wgetrc$/);
     expect(fs.existsSync(childEnv.SSL_CERT_FILE)).toBe(false); // removed on exit
@@ -167,7 +204,11 @@ describe('the child', () => {
   it('forwards signals, exits with the child’s code on SIGTERM, leaves no child and no temp files', async () => {
     // The fixture's own pid is the sandbox's (its PID namespace): find it on the host by a marker.
     const marker = `trap-${randomBytes(8).toString('hex')}`;
-    const child: ChildProcess = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'trap-signal.mjs'), marker], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [bin, 'run', '--', process.execPath, path.join(fixtures, 'trap-signal.mjs'), marker],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     const waitFor = (text: string) =>
       new Promise<void>((resolve) => {
@@ -202,7 +243,9 @@ describe('the child', () => {
   it('a Ctrl-C in a terminal reaches the child once (the terminal signals the whole process group)', async () => {
     // script(1) gives keygate a real pseudo-terminal as its controlling terminal, with keygate and
     // the child in its foreground process group; the ^C byte written to it becomes SIGINT there.
-    const command = [process.execPath, bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')]
+      .map((a) => `'${a}'`)
+      .join(' ');
     const term = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     term.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -219,7 +262,11 @@ describe('the child', () => {
   });
 
   it('a SIGINT sent to keygate alone (no terminal) is forwarded to the child', async () => {
-    const child = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [bin, 'run', '--', process.execPath, path.join(fixtures, 'count-sigint.mjs')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     await new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('ready') && resolve()));
@@ -280,7 +327,13 @@ describe('errors and the log', () => {
     const log = await runCli(['log', '--json', '--limit', '3'], { env });
     const { entries } = JSON.parse(log.stdout) as { entries: Array<Record<string, unknown>> };
     expect(entries).toHaveLength(3);
-    expect(entries.at(-1)).toMatchObject({ method: 'GET', host: 'discord.com', path: '/api/v10/users/@me?with_counts=…', status: 200, connection: 'default' });
+    expect(entries.at(-1)).toMatchObject({
+      method: 'GET',
+      host: 'discord.com',
+      path: '/api/v10/users/@me?with_counts=…',
+      status: 200,
+      connection: 'default',
+    });
     const human = await runCli(['log'], { env });
     expect(human.stdout).toMatch(/^TIME\s+METHOD\s+URL/);
     const file = fs.readFileSync(path.join(home, 'logs', 'requests.jsonl'), 'utf8');

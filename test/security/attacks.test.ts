@@ -55,7 +55,8 @@ describe('the five paths to the real token', () => {
     const loot = { sandboxed: tempHome('keygate-loot-'), open: tempHome('keygate-loot-') };
     dirs.push(loot.sandboxed, loot.open);
     const script = 'wc -c < "$KEYGATE_HOME/vault/master.key"; cp -r "$KEYGATE_HOME/vault" "$LOOT/" && echo copied';
-    const run = (flags: string[], dir: string) => runCli(['run', ...flags, '--', 'sh', '-c', script], { env: { ...env, LOOT: dir }, timeoutMs: 60_000 });
+    const run = (flags: string[], dir: string) =>
+      runCli(['run', ...flags, '--', 'sh', '-c', script], { env: { ...env, LOOT: dir }, timeoutMs: 60_000 });
     const [sandboxed, open] = await Promise.all([run([], loot.sandboxed), run(['--no-sandbox'], loot.open)]);
     const decrypt = async (dir: string) => {
       const vault = await openVault({ home: dir, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null });
@@ -91,7 +92,8 @@ describe('the five paths to the real token', () => {
     const sandboxed = await runCli(['run', '--', 'sh', '-c', script], { env, timeoutMs: 20_000 });
     expect(sandboxed.stdout).toBe('written\n'); // into the sandbox's tmpfs, gone with it
     expect(fs.existsSync(file)).toBe(false);
-    const inspect = async () => (JSON.parse((await runCli(['providers', 'inspect', 'discord'], { env })).stdout) as { api: { hosts: string[] } }).api.hosts;
+    const inspect = async () =>
+      (JSON.parse((await runCli(['providers', 'inspect', 'discord'], { env })).stdout) as { api: { hosts: string[] } }).api.hosts;
     expect(await inspect()).toEqual(['discord.com']);
 
     const open = await runCli(['run', '--no-sandbox', '--', 'sh', '-c', script], { env, timeoutMs: 20_000 });
@@ -137,7 +139,9 @@ os.waitpid(pid, 0)
     const dir = tempHome('keygate-bus-');
     dirs.push(dir);
     const socket = path.join(dir, 'bus');
-    const daemon: ChildProcess = spawn('dbus-daemon', ['--session', '--nofork', `--address=unix:path=${socket}`, '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const daemon: ChildProcess = spawn('dbus-daemon', ['--session', '--nofork', `--address=unix:path=${socket}`, '--print-address=1'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         daemon.stdout!.once('data', () => resolve());
@@ -176,7 +180,9 @@ except OSError as err:
     const noBwrap = { PATH: '/nonexistent-keygate-path', KEYGATE_CONNECT_TO: env.KEYGATE_CONNECT_TO };
     const demanded = await runCli(['run', '--sandbox', '--', '/bin/true'], { env: { ...env, ...noBwrap } });
     expect(demanded.code).toBe(1);
-    expect(demanded.stderr).toBe('keygate: --sandbox: bubblewrap (bwrap) is not installed — install it, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`\n');
+    expect(demanded.stderr).toBe(
+      'keygate: --sandbox: bubblewrap (bwrap) is not installed — install it, e.g. `apt-get install bubblewrap` or `dnf install bubblewrap`\n',
+    );
     const warned = await runCli(['run', '--', '/bin/true'], { env: { ...env, ...noBwrap } });
     expect(warned.code).toBe(0);
     expect(warned.stderr.trim().split('\n')).toEqual([

@@ -31,7 +31,12 @@ beforeAll(async () => {
   await vault.write({
     provider: 'discord',
     connection: 'default',
-    tokens: { access_token: TOKEN, token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: ['identify'] },
+    tokens: {
+      access_token: TOKEN,
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: ['identify'],
+    },
     binding: { hosts: ['discord.com'], path_prefix: '/api/' },
     account: { id: '1', name: 'alice' },
     status: 'connected',

@@ -27,7 +27,8 @@ function attackerUser(): { uid: number; gid: number } {
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    if (process.getuid?.() !== 0) throw new Error(`this test needs a second local user: run as root, or create it: useradd --system ${ATTACKER}`);
+    if (process.getuid?.() !== 0)
+      throw new Error(`this test needs a second local user: run as root, or create it: useradd --system ${ATTACKER}`);
     execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ATTACKER]);
     return { uid: id('-u'), gid: id('-g') };
   }
@@ -53,7 +54,12 @@ beforeAll(async () => {
   await vault.write({
     provider: 'discord',
     connection: 'default',
-    tokens: { access_token: 'RunDirTestToken00000000000000', token_type: 'Bearer', expires_at: new Date(Date.now() + 86_400_000).toISOString(), scopes: ['identify'] },
+    tokens: {
+      access_token: 'RunDirTestToken00000000000000',
+      token_type: 'Bearer',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      scopes: ['identify'],
+    },
     account: { id: '1', name: 'alice' },
     status: 'connected',
     created_at: new Date().toISOString(),
@@ -87,7 +93,17 @@ describe('run directories', () => {
     const name = path.join(tmp, `keygate-run-${DEAD_PID}-race`);
     const swapper: ChildProcess = spawn(
       'runuser',
-      ['-u', ATTACKER, '--', 'sh', '-c', `while :; do mkdir "$1" && touch "$1/x"; rm -rf "$1"; ln -s "$2" "$1"; rm -f "$1"; done 2>/dev/null`, 'sh', name, victim],
+      [
+        '-u',
+        ATTACKER,
+        '--',
+        'sh',
+        '-c',
+        `while :; do mkdir "$1" && touch "$1/x"; rm -rf "$1"; ln -s "$2" "$1"; rm -f "$1"; done 2>/dev/null`,
+        'sh',
+        name,
+        victim,
+      ],
       { stdio: 'ignore' },
     );
     //    And a plain directory of theirs under the same pattern: no run may delete it either.

@@ -28,7 +28,11 @@ describe('every command on a postgres:// store', () => {
   it('login on one host; list, get, status, run, call, tools, mcp and logout on another', async () => {
     const hostA = tempHome();
     const hostB = tempHome();
-    const login = await session.login(hostA, [], undefined, { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'fleet passphrase', KEYGATE_KEY_BACKEND: undefined });
+    const login = await session.login(hostA, [], undefined, {
+      KEYGATE_STORE: url,
+      KEYGATE_PASSPHRASE: 'fleet passphrase',
+      KEYGATE_KEY_BACKEND: undefined,
+    });
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toMatch(/Connected discord\/default as /);
     // Nothing of the vault lands in either home: the records live in the database.
@@ -37,7 +41,10 @@ describe('every command on a postgres:// store', () => {
     const env = hostEnv(hostB);
     const list = await runCli(['list', '--json'], { env });
     expect(list.code, list.stderr).toBe(0);
-    const listed = JSON.parse(list.stdout) as { vault: { store: string; location: string; key_backend: string }; connections: Array<{ connection: string; status: string }> };
+    const listed = JSON.parse(list.stdout) as {
+      vault: { store: string; location: string; key_backend: string };
+      connections: Array<{ connection: string; status: string }>;
+    };
     expect(listed.vault).toMatchObject({ store: 'postgres', key_backend: 'passphrase' });
     expect(listed.vault.location).not.toContain('hunter2');
     expect(listed.connections).toEqual([expect.objectContaining({ connection: 'default', status: 'connected' })]);
@@ -71,7 +78,12 @@ describe('every command on a postgres:// store', () => {
     expect(JSON.parse(tools.stdout).connections).toEqual([expect.objectContaining({ connection: 'default', status: 'connected' })]);
 
     // mcp: an MCP client over stdio, as agents run it.
-    const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'mcp'], env: env as Record<string, string>, stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin, 'mcp'],
+      env: env as Record<string, string>,
+      stderr: 'pipe',
+    });
     const mcp = new Client({ name: 'keygate-test', version: '1.0.0' });
     await mcp.connect(transport);
     try {
@@ -89,11 +101,21 @@ describe('every command on a postgres:// store', () => {
 
   it('a host with the wrong passphrase fails clearly before reading or writing a secret', async () => {
     const hostA = tempHome();
-    expect((await session.login(hostA, ['--connection', 'keyed'], undefined, { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'fleet passphrase', KEYGATE_KEY_BACKEND: undefined })).code).toBe(0);
+    expect(
+      (
+        await session.login(hostA, ['--connection', 'keyed'], undefined, {
+          KEYGATE_STORE: url,
+          KEYGATE_PASSPHRASE: 'fleet passphrase',
+          KEYGATE_KEY_BACKEND: undefined,
+        })
+      ).code,
+    ).toBe(0);
     const wrong = hostEnv(tempHome(), { KEYGATE_PASSPHRASE: 'not the one' });
     const r = await runCli(['get', 'discord', '--connection', 'keyed', '--field', 'access_token', '--reveal'], { env: wrong });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^keygate: KEYGATE_PASSPHRASE does not hold the master key of the shared store postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+; nothing was read or written — set KEYGATE_PASSPHRASE/);
+    expect(r.stderr).toMatch(
+      /^keygate: KEYGATE_PASSPHRASE does not hold the master key of the shared store postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+; nothing was read or written — set KEYGATE_PASSPHRASE/,
+    );
     const none = await runCli(['list'], { env: hostEnv(tempHome(), { KEYGATE_PASSPHRASE: undefined }) });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/is keyed by KEYGATE_PASSPHRASE, which is not set/);
@@ -102,16 +124,26 @@ describe('every command on a postgres:// store', () => {
   it('an unreachable database: one clear line, exit 1, no password, no stack', async () => {
     const port = await freePort();
     const env = hostEnv(tempHome(), { KEYGATE_STORE: `postgres://keygate:hunter2-db-password@127.0.0.1:${port}/keygate` });
-    for (const args of [['list'], ['get', 'discord', '--field', 'status'], ['get', 'discord', '--json'], ['status'], ['run', '--', 'true']]) {
+    for (const args of [
+      ['list'],
+      ['get', 'discord', '--field', 'status'],
+      ['get', 'discord', '--json'],
+      ['status'],
+      ['run', '--', 'true'],
+    ]) {
       const r = await runCli(args, { env });
       expect(r.code, args.join(' ')).toBe(1);
-      expect(r.stderr).toBe(`keygate: cannot reach the shared store postgres://keygate@127.0.0.1:${port}/keygate (ECONNREFUSED) — check that PostgreSQL is running and reachable from this host, then retry; nothing was changed\n`);
+      expect(r.stderr).toBe(
+        `keygate: cannot reach the shared store postgres://keygate@127.0.0.1:${port}/keygate (ECONNREFUSED) — check that PostgreSQL is running and reachable from this host, then retry; nothing was changed\n`,
+      );
     }
   }, 60_000);
 
   it('KEYGATE_STORE that is neither files nor postgres:// is a usage error that does not echo it', async () => {
     const r = await runCli(['list'], { env: hostEnv(tempHome(), { KEYGATE_STORE: 'mysql://root:topsecret@db/x' }) });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('keygate: KEYGATE_STORE must be `files` or a postgres:// URL, got mysql: — unset it to use the local vault, or set it to postgres://user@host/db\n');
+    expect(r.stderr).toBe(
+      'keygate: KEYGATE_STORE must be `files` or a postgres:// URL, got mysql: — unset it to use the local vault, or set it to postgres://user@host/db\n',
+    );
   });
 });

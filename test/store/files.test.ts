@@ -11,7 +11,8 @@ storeContract('files', {
     const home = await tempHome();
     const quiet = () => undefined;
     return {
-      open: () => openStore({ home, env: { KEYGATE_PASSPHRASE: 'right one', KEYGATE_KEY_BACKEND: 'passphrase' }, stderr: quiet, keychain: null }),
+      open: () =>
+        openStore({ home, env: { KEYGATE_PASSPHRASE: 'right one', KEYGATE_KEY_BACKEND: 'passphrase' }, stderr: quiet, keychain: null }),
       wrongKey: () => openStore({ home, env: { KEYGATE_PASSPHRASE: 'wrong one' }, stderr: quiet, keychain: null }),
       raw: async () =>
         (await allFiles(home))

@@ -63,7 +63,10 @@ function failingUpdate(store: Store, nth: number): Store {
   };
 }
 
-const rotate = (record: ConnectionRecord, n: number): ConnectionRecord => ({ ...record, tokens: { ...record.tokens, access_token: `at-${n}`, refresh_token: `rt-${n}` } });
+const rotate = (record: ConnectionRecord, n: number): ConnectionRecord => ({
+  ...record,
+  tokens: { ...record.tokens, access_token: `at-${n}`, refresh_token: `rt-${n}` },
+});
 
 describe('store migrate through the CLI', () => {
   it('files → postgres → files: no new login, same tokens, usable on the other side, gone from the source', async () => {
@@ -77,13 +80,27 @@ describe('store migrate through the CLI', () => {
     const authorizations = session.emulator.controls.counters();
 
     // The destination's key comes from KEYGATE_PASSPHRASE; the source keeps its own (key file).
-    const there = await runCli(['store', 'migrate', '--to', url], { env: { ...filesHost, KEYGATE_PASSPHRASE: 'fleet', KEYGATE_KEY_BACKEND: undefined } });
+    const there = await runCli(['store', 'migrate', '--to', url], {
+      env: { ...filesHost, KEYGATE_PASSPHRASE: 'fleet', KEYGATE_KEY_BACKEND: undefined },
+    });
     expect(there.code, there.stderr).toBe(0);
-    expect(there.stdout).toMatch(/^Moved discord\/default\nMoved discord\/work\n2 connections moved from \/\S+ to postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\. From now on, set KEYGATE_STORE to/);
+    expect(there.stdout).toMatch(
+      /^Moved discord\/default\nMoved discord\/work\n2 connections moved from \/\S+ to postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\. From now on, set KEYGATE_STORE to/,
+    );
     expect((await runCli(['get', 'discord', '--field', 'status'], { env: filesHost })).stdout).toBe('not_connected\n');
     expect((await runCli(['get', 'discord', '--field', 'status'], { env: pgHost })).stdout).toBe('connected\n');
     expect((await runCli(['get', 'discord', '--field', 'refresh_token', '--reveal'], { env: pgHost })).stdout).toBe(before);
-    const run = await runCli(['run', '--', process.execPath, '--input-type=module', '-e', "const r = await fetch('https://discord.com/api/v10/users/@me'); console.log(r.status)"], { env: pgHost, timeoutMs: 30_000 });
+    const run = await runCli(
+      [
+        'run',
+        '--',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        "const r = await fetch('https://discord.com/api/v10/users/@me'); console.log(r.status)",
+      ],
+      { env: pgHost, timeoutMs: 30_000 },
+    );
     expect(run.stdout.trim(), run.stderr).toBe('200');
 
     const back = await runCli(['store', 'migrate', '--to', 'files'], { env: pgHost });
@@ -118,7 +135,9 @@ describe('store migrate, interrupted and raced', () => {
     expect(first.failed.map((f) => f.connection)).toEqual(['discord/default']);
     // Frozen: a command (through the guard) can neither read nor refresh it.
     const guarded = await openStore({ home: files.home, env: filesEnv, stderr: quiet, keychain: null });
-    await expect(guarded.read('discord', 'default')).rejects.toThrow(/discord\/default is being moved to postgres:\/\/.*and is frozen in this store/);
+    await expect(guarded.read('discord', 'default')).rejects.toThrow(
+      /discord\/default is being moved to postgres:\/\/.*and is frozen in this store/,
+    );
     await expect(guarded.update('discord', 'default', (c) => rotate(c!, 1))).rejects.toThrow(VaultError);
     await expect(guarded.peek('discord', 'default')).rejects.toThrow(VaultError);
     expect((await guarded.list())[0]?.error?.message).toMatch(/is being moved/);

@@ -69,7 +69,9 @@ async function raceAcrossExpiries(hosts: string[], extra: NodeJS.ProcessEnv, pre
     const signals = tempHome('keygate-race-');
     const stop = path.join(signals, 'stop');
     const ready = hosts.map((_, i) => path.join(signals, `ready-${i}`));
-    const runs = Promise.all(hosts.map((home, i) => runCli(['run', '--', process.execPath, client, stop, ready[i]], { env: env(home), timeoutMs: 240_000 })));
+    const runs = Promise.all(
+      hosts.map((home, i) => runCli(['run', '--', process.execPath, client, stop, ready[i]], { env: env(home), timeoutMs: 240_000 })),
+    );
     // Once every host serves, expire every token; stop 2 s after the 3rd refresh (or after 60 s, when
     // refreshes stall: the test then fails on the count).
     const refreshes = () => controls.counters().refreshes - before.refreshes;
@@ -87,7 +89,11 @@ async function raceAcrossExpiries(hosts: string[], extra: NodeJS.ProcessEnv, pre
     fs.writeFileSync(stop, '');
     const done = await runs;
     const after = controls.counters();
-    const used = controls.requestLog().slice(logStart).filter((e) => e.path === '/api/v10/users/@me' && e.status === 200).map((e) => e.tokenId);
+    const used = controls
+      .requestLog()
+      .slice(logStart)
+      .filter((e) => e.path === '/api/v10/users/@me' && e.status === 200)
+      .map((e) => e.tokenId);
     return {
       statuses: done.flatMap((r) => (r.stdout.trim().startsWith('[') ? (JSON.parse(r.stdout.trim()) as number[]) : [])),
       refreshes: after.refreshes - before.refreshes,
@@ -105,7 +111,11 @@ describe(`${HOSTS} hosts racing across 3 expiries of one connection`, () => {
   it('sharing one PostgreSQL store: all requests succeed, exactly 3 refreshes, 0 invalid_grant', async () => {
     const url = await freshDatabase(await sharedPostgres());
     const hosts = Array.from({ length: HOSTS }, () => tempHome('keygate-host-'));
-    const race = await raceAcrossExpiries(hosts, { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'fleet', KEYGATE_KEY_BACKEND: undefined }, () => undefined);
+    const race = await raceAcrossExpiries(
+      hosts,
+      { KEYGATE_STORE: url, KEYGATE_PASSPHRASE: 'fleet', KEYGATE_KEY_BACKEND: undefined },
+      () => undefined,
+    );
     expect(race.runCodes).toEqual(Array(HOSTS).fill(0));
     expect(race.refreshesBeforeAllReady).toBe(0); // every host was serving before the first expiry
     expect(race.statuses.length).toBeGreaterThan(HOSTS * 20);
@@ -124,7 +134,9 @@ describe(`${HOSTS} hosts racing across 3 expiries of one connection`, () => {
     expect(race.invalidGrants).toBeGreaterThan(0);
     expect(race.statuses.filter((s) => s !== 200).length).toBeGreaterThan(0);
     // Each host that lost the race marked the connection revoked in its own copy.
-    const revoked = await Promise.all(hosts.map(async (home) => (await runCli(['get', 'discord', '--field', 'status'], { env: env(home) })).stdout.trim()));
+    const revoked = await Promise.all(
+      hosts.map(async (home) => (await runCli(['get', 'discord', '--field', 'status'], { env: env(home) })).stdout.trim()),
+    );
     expect(revoked.filter((s) => s === 'revoked').length).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -23,10 +23,22 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function writer(url: string, stop: string, connections: string[]): { ready: Promise<void>; done: Promise<{ acked: Record<string, number>; failed: number }> } {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'fixtures', 'pg-writer.mjs'), path.join(repoRoot, 'dist', 'store', 'index.js'), JSON.stringify({ url, stop, connections })], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function writer(
+  url: string,
+  stop: string,
+  connections: string[],
+): { ready: Promise<void>; done: Promise<{ acked: Record<string, number>; failed: number }> } {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(import.meta.dirname, 'fixtures', 'pg-writer.mjs'),
+      path.join(repoRoot, 'dist', 'store', 'index.js'),
+      JSON.stringify({ url, stop, connections }),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -94,7 +106,13 @@ describe('a running proxy while the database is down', () => {
     await store.write({
       provider: 'discord',
       connection: 'default',
-      tokens: { access_token: 'cached-access-token', refresh_token: 'refresh-token', token_type: 'Bearer', expires_at: new Date(expires).toISOString(), scopes: ['identify'] },
+      tokens: {
+        access_token: 'cached-access-token',
+        refresh_token: 'refresh-token',
+        token_type: 'Bearer',
+        expires_at: new Date(expires).toISOString(),
+        scopes: ['identify'],
+      },
       account: { id: '1', name: 'alice' },
       status: 'connected',
       created_at: new Date(issued).toISOString(),
@@ -110,14 +128,20 @@ describe('a running proxy while the database is down', () => {
       vi.setSystemTime(expires - 60_000); // within the refresh margin: a refresh is due
       expect(await tokens.getToken('discord', 'default')).toBe('cached-access-token');
       expect(await tokens.getToken('discord', 'default')).toBe('cached-access-token');
-      expect(warnings).toEqual([expect.stringMatching(/^keygate: cannot reach the shared store postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ \(ECONNREFUSED\); serving discord\/default's cached token until it expires/)]);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^keygate: cannot reach the shared store postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+ \(ECONNREFUSED\); serving discord\/default's cached token until it expires/,
+        ),
+      ]);
       expect(await tokens.onUnauthorized('discord', 'default', 'cached-access-token')).toBeUndefined();
       expect(warnings[1]).toMatch(/passing a 401 for discord\/default through without refreshing/);
 
       vi.setSystemTime(expires + 1_000); // expired: it cannot be served, and cannot be refreshed
       const err = await tokens.getToken('discord', 'default').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CredentialError);
-      expect((err as Error).message).toMatch(/^discord\/default's token has expired and cannot be refreshed: cannot reach the shared store/);
+      expect((err as Error).message).toMatch(
+        /^discord\/default's token has expired and cannot be refreshed: cannot reach the shared store/,
+      );
       expect((err as Error).cause).toBeInstanceOf(StoreUnavailableError);
     } finally {
       vi.useRealTimers();

@@ -21,8 +21,11 @@ storeContract('postgres', {
       wrongKey: () => openStore({ store: url, home, env: { KEYGATE_PASSPHRASE: 'wrong one' }, stderr: quiet }),
       // Everything the database holds in keygate's tables, as text.
       raw: async () => {
-        const rows = await sql(url, `SELECT 'config' AS t, row_to_json(c)::text AS v FROM keygate_config c
-                                     UNION ALL SELECT 'record', row_to_json(r)::text FROM (SELECT kind, provider, name, doc FROM keygate_records ORDER BY kind, provider, name) r`);
+        const rows = await sql(
+          url,
+          `SELECT 'config' AS t, row_to_json(c)::text AS v FROM keygate_config c
+                                     UNION ALL SELECT 'record', row_to_json(r)::text FROM (SELECT kind, provider, name, doc FROM keygate_records ORDER BY kind, provider, name) r`,
+        );
         return rows.map((r) => `${r.t} ${r.v}`).join('\n');
       },
     };

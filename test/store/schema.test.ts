@@ -34,7 +34,12 @@ describe('schema', () => {
     const db = new Database(url, redactUrl(url));
     await ensureSchema(db, 1); // what an older keygate left
     await db.close();
-    expect(await sql(url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'keygate_records' AND column_name = 'updated_by'`)).toEqual([]);
+    expect(
+      await sql(
+        url,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'keygate_records' AND column_name = 'updated_by'`,
+      ),
+    ).toEqual([]);
     const store = await openStore({ store: url, env, home: await tempHome() });
     await store.write(sampleRecord('discord', 'default'));
     expect((await store.read('discord', 'default'))?.tokens.access_token).toBe('at-discord-default-SECRETVALUE');
@@ -58,8 +63,14 @@ describe('schema', () => {
     await sql(url, "INSERT INTO keygate_schema_version (version, why) VALUES (99, 'from the future')");
     const before = await sql(url, 'SELECT doc FROM keygate_records');
     const store = await openStore({ store: url, env, home: await tempHome() });
-    const newer = /was set up by a newer keygate \(schema 99; this version knows \d+\) — upgrade keygate on this host; the database was left untouched$/;
-    for (const attempt of [() => store.read('discord', 'default'), () => store.list(), () => store.write(sampleRecord('discord', 'other')), () => store.delete('discord', 'default')]) {
+    const newer =
+      /was set up by a newer keygate \(schema 99; this version knows \d+\) — upgrade keygate on this host; the database was left untouched$/;
+    for (const attempt of [
+      () => store.read('discord', 'default'),
+      () => store.list(),
+      () => store.write(sampleRecord('discord', 'other')),
+      () => store.delete('discord', 'default'),
+    ]) {
       const err = await attempt().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VaultError);
       expect(`${(err as Error).message} — ${(err as VaultError).hint}`).toMatch(newer);
@@ -117,7 +128,11 @@ describe('master key of a shared store', () => {
     const none = await openStore({ store: url, env: {}, home: await tempHome() });
     await expect(none.write(sampleRecord('discord', 'default'))).rejects.toThrow(/neither KEYGATE_PASSPHRASE nor KEYGATE_KEY_FILE is set/);
     await none.close();
-    const keychain = await openStore({ store: url, env: { KEYGATE_KEY_BACKEND: 'keychain', KEYGATE_PASSPHRASE: 'x' }, home: await tempHome() });
+    const keychain = await openStore({
+      store: url,
+      env: { KEYGATE_KEY_BACKEND: 'keychain', KEYGATE_PASSPHRASE: 'x' },
+      home: await tempHome(),
+    });
     await expect(keychain.write(sampleRecord('discord', 'default'))).rejects.toThrow(/cannot key a shared store/);
     await keychain.close();
     // Nothing was recorded by the failed attempts: the first working host sets the key.

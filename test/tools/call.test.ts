@@ -43,7 +43,10 @@ describe('keygate call', () => {
   });
 
   it('list_my_guilds converts --param by the schema and keeps snowflakes as strings', async () => {
-    const r = await runCli(['call', 'discord', 'list_my_guilds', '--param', 'limit=2', '--param', 'with_counts=true', '--param', 'after=81384788765712384'], { env: full });
+    const r = await runCli(
+      ['call', 'discord', 'list_my_guilds', '--param', 'limit=2', '--param', 'with_counts=true', '--param', 'after=81384788765712384'],
+      { env: full },
+    );
     expect(r.code, r.stderr).toBe(0);
     const guilds = JSON.parse(r.stdout);
     expect(guilds.map((g: { id: string }) => g.id)).toEqual(['197038439483310086', '613425648685547541']);
@@ -65,10 +68,16 @@ describe('keygate call', () => {
     [['list_my_guilds', '--param', 'before=12ab'], /parameter `before` expected a snowflake id/],
     [['list_my_guilds', '--param', 'with_counts=maybe'], /parameter `with_counts` expected true or false, got `maybe`/],
     [['get_my_guild_member'], /parameter `guild_id` is required/],
-    [['get_my_guild_member', '--input', '{"guild_id": 81384788765712384}'], /expected a string, got the number 8138478876571238\d \(JSON numbers past 2\^53 lose digits\); pass ids as strings/],
+    [
+      ['get_my_guild_member', '--input', '{"guild_id": 81384788765712384}'],
+      /expected a string, got the number 8138478876571238\d \(JSON numbers past 2\^53 lose digits\); pass ids as strings/,
+    ],
     [['get_my_guild_member', '--input', '[1]'], /--input must be a JSON object/],
     [['get_my_guild_member', '--input', '{oops'], /--input is not valid JSON/],
-    [['get_guild_widget_png', '--param', 'guild_id=1', '--param', 'style=banner9'], /parameter `style` expected one of shield, banner1, banner2, banner3, banner4/],
+    [
+      ['get_guild_widget_png', '--param', 'guild_id=1', '--param', 'style=banner9'],
+      /parameter `style` expected one of shield, banner1, banner2, banner3, banner4/,
+    ],
     [['get_guild_widget_png', '--param', 'guild_id=1', '--json'], /--json with an image needs --output <file>/],
     [['no_such_tool'], /discord has no tool "no_such_tool"/],
     [['get_my_usr'], /discord has no tool "get_my_usr" \(did you mean "get_my_user"\?\)/],
@@ -114,7 +123,10 @@ describe('keygate tools list', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.connections).toEqual([{ provider: 'discord', connection: 'default', status: 'connected', granted_scopes: ['identify'] }]);
     expect(doc.tools).toHaveLength(16);
-    const cannot = doc.tools.filter((t: { callable: boolean }) => !t.callable).map((t: { name: string }) => t.name).sort();
+    const cannot = doc.tools
+      .filter((t: { callable: boolean }) => !t.callable)
+      .map((t: { name: string }) => t.name)
+      .sort();
     expect(cannot).toEqual([
       'get_current_user_application_entitlements',
       'get_my_guild_member',
@@ -134,7 +146,13 @@ describe('keygate tools list', () => {
     const r = await runCli(['tools', 'describe', 'discord', 'list_my_guilds', '--json'], { env: full });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.input_schema.properties.limit).toEqual({ type: 'integer', minimum: 1, maximum: 200, default: 200, description: 'how many guilds to return (1-200)' });
+    expect(doc.input_schema.properties.limit).toEqual({
+      type: 'integer',
+      minimum: 1,
+      maximum: 200,
+      default: 200,
+      description: 'how many guilds to return (1-200)',
+    });
     expect(doc.input_schema.additionalProperties).toBe(false);
     const human = await runCli(['tools', 'describe', 'discord', 'get_invite'], { env: full });
     expect(human.stdout).toContain('Deprecated: use resolve_invite');
@@ -162,7 +180,11 @@ describe('tools from a user file', () => {
     const env = session.envFor(home);
     const list = JSON.parse((await runCli(['tools', 'list', 'discord', '--json'], { env })).stdout);
     expect(list.tools).toHaveLength(17);
-    expect(list.tools.find((t: { name: string }) => t.name === 'my_connection_list')).toMatchObject({ callable: true, scopes: ['connections'], auth: 'user' });
+    expect(list.tools.find((t: { name: string }) => t.name === 'my_connection_list')).toMatchObject({
+      callable: true,
+      scopes: ['connections'],
+      auth: 'user',
+    });
     const r = await runCli(['call', 'discord', 'my_connection_list'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).map((c: { type: string }) => c.type)).toEqual(['github', 'steam']);
@@ -172,7 +194,11 @@ describe('tools from a user file', () => {
     const home = tempHome();
     fs.mkdirSync(path.join(home, 'providers'));
     // No pattern on purpose: the check must not depend on the tool author writing one.
-    const tool = { description: 'A guild member, unchecked.', path: '/users/@me/guilds/{gid}/member', parameters: { properties: { gid: { type: 'string' } }, required: ['gid'] } };
+    const tool = {
+      description: 'A guild member, unchecked.',
+      path: '/users/@me/guilds/{gid}/member',
+      parameters: { properties: { gid: { type: 'string' } }, required: ['gid'] },
+    };
     fs.writeFileSync(path.join(home, 'providers', 'discord.json'), JSON.stringify({ tools: { loose_member: tool } }));
     fs.cpSync(path.join(fullHome, 'vault'), path.join(home, 'vault'), { recursive: true });
     const before = upstream();
@@ -191,7 +217,10 @@ describe('tools from a user file', () => {
   it('a bad tool in a user file is a provider error naming the field', async () => {
     const home = tempHome();
     fs.mkdirSync(path.join(home, 'providers'));
-    fs.writeFileSync(path.join(home, 'providers', 'discord.json'), JSON.stringify({ tools: { broken: { description: 'x', path: '/a/{id}' } } }));
+    fs.writeFileSync(
+      path.join(home, 'providers', 'discord.json'),
+      JSON.stringify({ tools: { broken: { description: 'x', path: '/a/{id}' } } }),
+    );
     const r = await runCli(['call', 'discord', 'broken'], { env: session.envFor(home) });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('$.tools.broken.path names {id}, which is not a parameter');
@@ -200,7 +229,9 @@ describe('tools from a user file', () => {
 
 describe('scopes planned from tools', () => {
   it('scopes --for-tools prints the smallest set and which tool needs each', async () => {
-    const r = await runCli(['scopes', 'discord', '--for-tools', 'list_my_guilds,get_my_guild_member,get_gateway,get_user', '--json'], { env: full });
+    const r = await runCli(['scopes', 'discord', '--for-tools', 'list_my_guilds,get_my_guild_member,get_gateway,get_user', '--json'], {
+      env: full,
+    });
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.scopes).toEqual(['guilds', 'guilds.members.read', 'identify']);

@@ -3,7 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import { getProvider } from '../../src/provider/index.js';
 import type { ProviderDefinition } from '../../src/provider/types.js';
-import { coverage, getTool, inputSchema, listTools, paramsFromPairs, planScopes, requirementFor, validateInput } from '../../src/tools/index.js';
+import {
+  coverage,
+  getTool,
+  inputSchema,
+  listTools,
+  paramsFromPairs,
+  planScopes,
+  requirementFor,
+  validateInput,
+} from '../../src/tools/index.js';
 import { toolUrl } from '../../src/tools/request.js';
 
 const discord = await getProvider('discord', { home: '/nonexistent-keygate-home' });
@@ -16,7 +25,13 @@ describe('parameters', () => {
   const entitlements = getTool(discord, 'get_current_user_application_entitlements');
 
   it('--param values become numbers and booleans only where the schema says so; lists split on commas', () => {
-    const input = paramsFromPairs(entitlements, ['application_id=123456789012345678', 'limit=5', 'exclude_ended=true', 'sku_ids=1,2', 'sku_ids=3']);
+    const input = paramsFromPairs(entitlements, [
+      'application_id=123456789012345678',
+      'limit=5',
+      'exclude_ended=true',
+      'sku_ids=1,2',
+      'sku_ids=3',
+    ]);
     expect(input).toEqual({ application_id: '123456789012345678', limit: 5, exclude_ended: true, sku_ids: ['1', '2', '3'] });
     expect(validateInput(entitlements, input)).toEqual(input);
   });
@@ -43,7 +58,16 @@ describe('requests', () => {
   it('path values are percent-encoded (except @), the rest goes to the query', () => {
     const user = getTool(discord, 'get_user');
     expect(toolUrl(discord, user, { user_id: '@me' })).toBe('https://discord.com/api/v10/users/@me');
-    const tool = getTool(provider({ t: { description: 'x', path: '/a/{id}/b', parameters: { properties: { id: { type: 'string' }, q: { type: 'array', items: { type: 'string' } } }, required: ['id'] } } }), 't');
+    const tool = getTool(
+      provider({
+        t: {
+          description: 'x',
+          path: '/a/{id}/b',
+          parameters: { properties: { id: { type: 'string' }, q: { type: 'array', items: { type: 'string' } } }, required: ['id'] },
+        },
+      }),
+      't',
+    );
     expect(toolUrl(discord, tool, { id: 'x/y?z#', q: ['1', '2'] })).toBe('https://discord.com/api/v10/a/x%2Fy%3Fz%23/b?q=1%2C2');
     expect(() => toolUrl(discord, tool, { id: '..' })).toThrow(/cannot be `..`/);
   });
@@ -60,14 +84,20 @@ describe('coverage and planning', () => {
     const user = getTool(discord, 'get_user');
     expect(requirementFor(user, { user_id: '@me' })).toEqual({ auth: 'user', scopes: ['identify'] });
     expect(requirementFor(user, { user_id: '1' })).toEqual({ auth: 'bot', scopes: [] });
-    expect(coverage(user, { granted: ['identify'] })).toMatchObject({ callable: true, note: expect.stringMatching(/^only with user_id=@me/) });
+    expect(coverage(user, { granted: ['identify'] })).toMatchObject({
+      callable: true,
+      note: expect.stringMatching(/^only with user_id=@me/),
+    });
     expect(coverage(user, { granted: [] })).toMatchObject({ callable: false, missing: ['identify'] });
   });
 
   it('every Discord tool is valid, and planning all of them gives the union of their scopes', () => {
     const tools = listTools(discord);
     expect(tools).toHaveLength(16);
-    const plan = planScopes(discord, tools.map((t) => t.name));
+    const plan = planScopes(
+      discord,
+      tools.map((t) => t.name),
+    );
     expect(plan.scopes.sort()).toEqual(['applications.entitlements', 'connections', 'guilds', 'guilds.members.read', 'identify', 'openid']);
     expect(plan.no_token).toHaveLength(8);
     for (const scope of plan.scopes) expect(Object.keys(discord.oauth2.scopes ?? {})).toContain(scope);
@@ -75,9 +105,18 @@ describe('coverage and planning', () => {
 
   it.each([
     [{ description: 'x', path: '/a/{id}' }, /\$\.tools\.t\.path names \{id\}, which is not a parameter/],
-    [{ description: 'x', path: '/a/{id}', parameters: { properties: { id: { type: 'string' as const } } } }, /must list the path parameter "id"/],
-    [{ description: 'x', path: '/a', parameters: { properties: { id: { type: 'string' as const, in: 'path' as const } } } }, /is "path" but the path \/a has no \{id\}/],
-    [{ description: 'x', path: '/a', parameters: { properties: { q: { type: 'string' as const, pattern: '(' } } } }, /is not a valid regular expression/],
+    [
+      { description: 'x', path: '/a/{id}', parameters: { properties: { id: { type: 'string' as const } } } },
+      /must list the path parameter "id"/,
+    ],
+    [
+      { description: 'x', path: '/a', parameters: { properties: { id: { type: 'string' as const, in: 'path' as const } } } },
+      /is "path" but the path \/a has no \{id\}/,
+    ],
+    [
+      { description: 'x', path: '/a', parameters: { properties: { q: { type: 'string' as const, pattern: '(' } } } },
+      /is not a valid regular expression/,
+    ],
   ])('a broken tool definition is a provider error naming the field: %j', (definition, message) => {
     expect(() => listTools(provider({ t: definition }))).toThrow(message);
   });

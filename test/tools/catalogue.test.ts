@@ -5,14 +5,34 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } from '../../src/emulator/fixtures.js';
-import { EVENT_INVITE_CODE, INVITE_CODE, NO_WIDGET_GUILD_ID, SCHEDULED_EVENT_ID, TEMPLATE_CODE, WIDGET_GUILD_ID } from '../../src/emulator/tools-fixtures.js';
+import {
+  EVENT_INVITE_CODE,
+  INVITE_CODE,
+  NO_WIDGET_GUILD_ID,
+  SCHEDULED_EVENT_ID,
+  TEMPLATE_CODE,
+  WIDGET_GUILD_ID,
+} from '../../src/emulator/tools-fixtures.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { startSession, type Session } from '../helpers/session.js';
 
 const ALL = [
-  'get_my_user', 'get_user', 'get_openid_connect_userinfo', 'list_my_guilds', 'get_my_guild_member', 'get_guild_widget',
-  'get_guild_widget_png', 'get_guild_template', 'resolve_invite', 'get_invite', 'get_current_user_application_entitlements',
-  'retrieve_user_connections', 'get_my_oauth2_authorization', 'get_oauth2_public_keys', 'get_gateway', 'list_sticker_packs',
+  'get_my_user',
+  'get_user',
+  'get_openid_connect_userinfo',
+  'list_my_guilds',
+  'get_my_guild_member',
+  'get_guild_widget',
+  'get_guild_widget_png',
+  'get_guild_template',
+  'resolve_invite',
+  'get_invite',
+  'get_current_user_application_entitlements',
+  'retrieve_user_connections',
+  'get_my_oauth2_authorization',
+  'get_oauth2_public_keys',
+  'get_gateway',
+  'list_sticker_packs',
 ];
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -63,7 +83,9 @@ describe('the 16 Discord tools', () => {
     const before = apiCalls();
     const r = await call('get_user', 'user_id=80351110224678913');
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/get_user with these parameters needs a Discord bot connection, and discord\/bot is not connected — run `keygate login discord --bot`/);
+    expect(r.stderr).toMatch(
+      /get_user with these parameters needs a Discord bot connection, and discord\/bot is not connected — run `keygate login discord --bot`/,
+    );
     expect(apiCalls()).toBe(before);
   });
 
@@ -83,7 +105,10 @@ describe('the 16 Discord tools', () => {
   });
 
   it('get_my_guild_member; an unknown guild is a 404 naming the id', async () => {
-    expect(await ok('get_my_guild_member', `guild_id=${NO_WIDGET_GUILD_ID}`)).toMatchObject({ nick: 'Al', user: { id: '80351110224678912' } });
+    expect(await ok('get_my_guild_member', `guild_id=${NO_WIDGET_GUILD_ID}`)).toMatchObject({
+      nick: 'Al',
+      user: { id: '80351110224678912' },
+    });
     const r = await call('get_my_guild_member', 'guild_id=42');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the user is not a member of that guild, or it does not exist (guild_id 42) — list the user');
@@ -91,11 +116,18 @@ describe('the 16 Discord tools', () => {
 
   it('get_guild_widget: enabled, disabled (403 with the admin hint), unknown (404 naming the id)', async () => {
     const body = await ok('get_guild_widget', `guild_id=${WIDGET_GUILD_ID}`);
-    expect(body).toMatchObject({ id: WIDGET_GUILD_ID, name: 'Discord API', instant_invite: `https://discord.com/invite/${INVITE_CODE}`, presence_count: 9731 });
+    expect(body).toMatchObject({
+      id: WIDGET_GUILD_ID,
+      name: 'Discord API',
+      instant_invite: `https://discord.com/invite/${INVITE_CODE}`,
+      presence_count: 9731,
+    });
     expect(body.members.map((m: { username: string }) => m.username)).toEqual(['alice', 'bob', 'carol']);
     const disabled = await call('get_guild_widget', `guild_id=${NO_WIDGET_GUILD_ID}`);
     expect(disabled.code).toBe(1);
-    expect(disabled.stderr).toBe(`keygate: get_guild_widget: the guild's widget is disabled (guild_id ${NO_WIDGET_GUILD_ID}) — a server admin enables it in Server Settings → Widget\n`);
+    expect(disabled.stderr).toBe(
+      `keygate: get_guild_widget: the guild's widget is disabled (guild_id ${NO_WIDGET_GUILD_ID}) — a server admin enables it in Server Settings → Widget\n`,
+    );
     const unknown = await call('get_guild_widget', 'guild_id=42');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('keygate: get_guild_widget: Discord found nothing for guild_id 42 (404: Unknown Guild) — check the id\n');
@@ -103,7 +135,10 @@ describe('the 16 Discord tools', () => {
 
   it('get_guild_widget_png: a PNG to --output, or to a pipe', async () => {
     const file = path.join(home, 'widget.png');
-    const r = await runCli(['call', 'discord', 'get_guild_widget_png', '--param', `guild_id=${WIDGET_GUILD_ID}`, '--param', 'style=banner2', '--output', file], { env });
+    const r = await runCli(
+      ['call', 'discord', 'get_guild_widget_png', '--param', `guild_id=${WIDGET_GUILD_ID}`, '--param', 'style=banner2', '--output', file],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     const image = fs.readFileSync(file);
     expect(r.stdout).toBe(`Wrote ${image.length} bytes (image/png) to ${file}\n`);
@@ -111,18 +146,31 @@ describe('the 16 Discord tools', () => {
     expect(image.subarray(12, 16).toString('latin1')).toBe('IHDR');
     expect([image.readUInt32BE(16), image.readUInt32BE(20)]).toEqual([328, 76]);
     // stdout is a pipe here, so the bytes go there, unchanged.
-    const piped = await runCli(['call', 'discord', 'get_guild_widget_png', '--param', `guild_id=${WIDGET_GUILD_ID}`], { env, binary: true });
+    const piped = await runCli(['call', 'discord', 'get_guild_widget_png', '--param', `guild_id=${WIDGET_GUILD_ID}`], {
+      env,
+      binary: true,
+    });
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.bytes!.subarray(0, 8)).toEqual(PNG_SIGNATURE);
     expect(piped.bytes!.readUInt32BE(16)).toBe(76); // the default style, shield
   });
 
   it('get_guild_template', async () => {
-    expect(await ok('get_guild_template', `template_code=${TEMPLATE_CODE}`)).toMatchObject({ code: TEMPLATE_CODE, name: 'Friends & Family', serialized_source_guild: { name: 'Friends & Family' } });
+    expect(await ok('get_guild_template', `template_code=${TEMPLATE_CODE}`)).toMatchObject({
+      code: TEMPLATE_CODE,
+      name: 'Friends & Family',
+      serialized_source_guild: { name: 'Friends & Family' },
+    });
   });
 
   it('resolve_invite with counts, expiration and a scheduled event', async () => {
-    const body = await ok('resolve_invite', `invite_code=${EVENT_INVITE_CODE}`, 'with_counts=true', 'with_expiration=true', `guild_scheduled_event_id=${SCHEDULED_EVENT_ID}`);
+    const body = await ok(
+      'resolve_invite',
+      `invite_code=${EVENT_INVITE_CODE}`,
+      'with_counts=true',
+      'with_expiration=true',
+      `guild_scheduled_event_id=${SCHEDULED_EVENT_ID}`,
+    );
     expect(body).toMatchObject({
       code: EVENT_INVITE_CODE,
       guild: { id: NO_WIDGET_GUILD_ID, name: 'Keygate Lab' },
@@ -145,23 +193,48 @@ describe('the 16 Discord tools', () => {
   it('get_current_user_application_entitlements with filters', async () => {
     const ids = (body: Array<{ id: string }>) => body.map((e) => e.id);
     const app = `application_id=${DEMO_CLIENT_ID}`;
-    expect(ids(await ok('get_current_user_application_entitlements', app))).toEqual(['1019653849998299136', '1019653849998299137', '1019653849998299138']);
-    expect(ids(await ok('get_current_user_application_entitlements', app, 'exclude_ended=true'))).toEqual(['1019653849998299136', '1019653849998299137']);
-    expect(ids(await ok('get_current_user_application_entitlements', app, 'sku_ids=1019475255913222145,1019475255913222146', 'exclude_deleted=false'))).toEqual([
+    expect(ids(await ok('get_current_user_application_entitlements', app))).toEqual([
+      '1019653849998299136',
       '1019653849998299137',
-      '1019653849998299139',
+      '1019653849998299138',
     ]);
-    expect(ids(await ok('get_current_user_application_entitlements', app, 'limit=1', 'after=1019653849998299136'))).toEqual(['1019653849998299137']);
+    expect(ids(await ok('get_current_user_application_entitlements', app, 'exclude_ended=true'))).toEqual([
+      '1019653849998299136',
+      '1019653849998299137',
+    ]);
+    expect(
+      ids(
+        await ok(
+          'get_current_user_application_entitlements',
+          app,
+          'sku_ids=1019475255913222145,1019475255913222146',
+          'exclude_deleted=false',
+        ),
+      ),
+    ).toEqual(['1019653849998299137', '1019653849998299139']);
+    expect(ids(await ok('get_current_user_application_entitlements', app, 'limit=1', 'after=1019653849998299136'))).toEqual([
+      '1019653849998299137',
+    ]);
   });
 
   it('retrieve_user_connections', async () => {
-    expect((await ok('retrieve_user_connections')).map((c: { type: string; name: string }) => `${c.type}:${c.name}`)).toEqual(['github:alice', 'steam:alice_plays']);
+    expect((await ok('retrieve_user_connections')).map((c: { type: string; name: string }) => `${c.type}:${c.name}`)).toEqual([
+      'github:alice',
+      'steam:alice_plays',
+    ]);
   });
 
   it('get_my_oauth2_authorization', async () => {
     const body = await ok('get_my_oauth2_authorization');
     expect(body.application.id).toBe(DEMO_CLIENT_ID);
-    expect([...body.scopes].sort()).toEqual(['applications.entitlements', 'connections', 'guilds', 'guilds.members.read', 'identify', 'openid']);
+    expect([...body.scopes].sort()).toEqual([
+      'applications.entitlements',
+      'connections',
+      'guilds',
+      'guilds.members.read',
+      'identify',
+      'openid',
+    ]);
     expect(body.user.username).toBe('alice');
   });
 

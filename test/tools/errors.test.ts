@@ -43,7 +43,9 @@ describe('keygate call: provider errors', () => {
     fs.writeFileSync(path.join(home, 'providers', 'discord.json'), JSON.stringify({ tools: { undeclared_guilds: tool } }));
     const r = await call(env, 'undeclared_guilds');
     expect(r.code).toBe(5);
-    expect(r.stderr).toContain("keygate: Discord refused discord/default's token for undeclared_guilds, though the token is live — the tool may need a scope");
+    expect(r.stderr).toContain(
+      "keygate: Discord refused discord/default's token for undeclared_guilds, though the token is live — the tool may need a scope",
+    );
     expect(counters()).toMatchObject({ refreshes: 1, unauthorized: 2 });
     const status = await runCli(['get', 'discord', '--field', 'status'], { env });
     expect(status.stdout).toBe('connected\n');
@@ -54,7 +56,9 @@ describe('keygate call: provider errors', () => {
     session.emulator.controls.revokeAll();
     const r = await call(env, 'get_my_user');
     expect(r.code).toBe(5);
-    expect(r.stderr).toBe('keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord`\n');
+    expect(r.stderr).toBe(
+      'keygate: discord/default is revoked (refresh token refused by Discord (invalid_grant)) — run `keygate login discord`\n',
+    );
     expect(counters()).toMatchObject({ apiCalls: 1, refreshes: 0, invalidGrants: 1 });
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe('revoked\n');
     // Afterwards nothing is sent at all.

@@ -15,7 +15,9 @@ function collect(): { lines: string[]; stderr: (text: string) => void } {
 describe('passphrase', () => {
   it('a wrong KEYGATE_PASSPHRASE is a clear error, never garbage', async () => {
     const home = await tempHome();
-    await (await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'right' } })).write(sampleRecord('discord', 'default'));
+    await (
+      await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'right' } })
+    ).write(sampleRecord('discord', 'default'));
     const vault = await openVault({ home, env: { KEYGATE_PASSPHRASE: 'wrong' } });
     const err = await vault.read('discord', 'default').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultError);
@@ -27,7 +29,9 @@ describe('passphrase', () => {
 
   it('a recorded passphrase vault with KEYGATE_PASSPHRASE unset is an error, not a new key', async () => {
     const home = await tempHome();
-    await (await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'pw' } })).write(sampleRecord('discord', 'default'));
+    await (
+      await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'pw' } })
+    ).write(sampleRecord('discord', 'default'));
     const keychain = memoryKeychain();
     const vault = await openVault({ home, env: {}, keychain });
     await expect(vault.write(sampleRecord('discord', 'other'))).rejects.toThrow(/KEYGATE_PASSPHRASE, which is not set/);
@@ -46,7 +50,9 @@ describe('keychain fallback', () => {
     expect(Date.now() - started).toBeLessThan(3_500);
     await vault.write(sampleRecord('discord', 'other'));
     expect(await vault.backend()).toBe('keyfile');
-    expect(out.lines).toEqual([`keygate: OS keychain unavailable (no answer within 3 s); using key file ${path.join(home, 'vault/master.key')} (0600)\n`]);
+    expect(out.lines).toEqual([
+      `keygate: OS keychain unavailable (no answer within 3 s); using key file ${path.join(home, 'vault/master.key')} (0600)\n`,
+    ]);
     // Later runs use the recorded backend without asking the keychain again or announcing anything.
     const later = collect();
     const keychain = memoryKeychain();
@@ -74,7 +80,9 @@ describe('keychain fallback', () => {
     const out = collect();
     const vault = await openVault({ home: await tempHome(), env: {}, keychain: failing, stderr: out.stderr });
     expect(await vault.backend()).toBe('keyfile');
-    expect(out.lines[0]).toMatch(/^keygate: OS keychain unavailable \(Cannot autolaunch D-Bus without X11 \$DISPLAY\); using key file .*master\.key \(0600\)\n$/);
+    expect(out.lines[0]).toMatch(
+      /^keygate: OS keychain unavailable \(Cannot autolaunch D-Bus without X11 \$DISPLAY\); using key file .*master\.key \(0600\)\n$/,
+    );
   });
 });
 
@@ -84,7 +92,13 @@ describe('a recorded backend is never silently switched', () => {
     const keychain = memoryKeychain();
     await (await openVault({ home, env: {}, keychain })).write(sampleRecord('discord', 'default'));
     const out = collect();
-    const vault = await openVault({ home, env: { KEYGATE_PASSPHRASE: 'pw' }, keychain: hangingKeychain(), keychainTimeoutMs: 200, stderr: out.stderr });
+    const vault = await openVault({
+      home,
+      env: { KEYGATE_PASSPHRASE: 'pw' },
+      keychain: hangingKeychain(),
+      keychainTimeoutMs: 200,
+      stderr: out.stderr,
+    });
     const err = (await vault.read('discord', 'default').catch((e: unknown) => e)) as VaultError;
     expect(err).toBeInstanceOf(VaultError);
     expect(err.message).toBe("OS keychain unavailable (no answer within 0.2 s); this vault's master key is stored there");
@@ -110,7 +124,9 @@ describe('a recorded backend is never silently switched', () => {
     const vault = await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'passphrase', KEYGATE_PASSPHRASE: 'pw' } });
     await expect(vault.backend()).rejects.toThrow(/KEYGATE_KEY_BACKEND=passphrase, but this vault's master key is in the key file/);
     await expect(vault.read('discord', 'default')).rejects.toThrow(/KEYGATE_KEY_BACKEND=passphrase/);
-    await expect(openVault({ home, env: { KEYGATE_KEY_BACKEND: 'tpm' } }).then((v) => v.backend())).rejects.toThrow(/must be keychain, passphrase or keyfile/);
+    await expect(openVault({ home, env: { KEYGATE_KEY_BACKEND: 'tpm' } }).then((v) => v.backend())).rejects.toThrow(
+      /must be keychain, passphrase or keyfile/,
+    );
   });
 
   it('forced keychain that is unavailable is an error, not a fallback', async () => {
@@ -155,7 +171,9 @@ describe('first use', () => {
     const text = JSON.stringify({ format: 2, backend: 'quantum' });
     await fs.writeFile(path.join(home, 'vault/vault.json'), text);
     const vault = await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'keyfile' } });
-    await expect(vault.write(sampleRecord('discord', 'default'))).rejects.toThrow(/vault\.json was written by a newer keygate \(format 2; this version reads format 1\)/);
+    await expect(vault.write(sampleRecord('discord', 'default'))).rejects.toThrow(
+      /vault\.json was written by a newer keygate \(format 2; this version reads format 1\)/,
+    );
     expect(await fs.readFile(path.join(home, 'vault/vault.json'), 'utf8')).toBe(text);
   });
 });

@@ -69,7 +69,9 @@ describe('keygate vault reset', () => {
     // Without a terminal it asks for --yes instead of guessing.
     const unconfirmed = await runCli(['vault', 'reset'], { env });
     expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.stderr).toBe(`keygate: vault reset sets ${path.join(home, 'vault')} aside (2 connections will need a new login) and needs confirmation — run \`keygate vault reset --yes\`\n`);
+    expect(unconfirmed.stderr).toBe(
+      `keygate: vault reset sets ${path.join(home, 'vault')} aside (2 connections will need a new login) and needs confirmation — run \`keygate vault reset --yes\`\n`,
+    );
     expect(fs.existsSync(path.join(home, 'vault', 'vault.json'))).toBe(true);
 
     const reset = await runCli(['vault', 'reset', '--yes'], { env });

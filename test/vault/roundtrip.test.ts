@@ -76,7 +76,12 @@ describe('without the master key', () => {
     ]);
     const meta = await reader.peek('discord', 'work');
     expect(meta).toMatchObject({ provider: 'discord', connection: 'work', status: 'connected', account: { id: '42', name: 'alice' } });
-    expect(meta?.tokens).toEqual({ token_type: 'Bearer', expires_at: '2030-01-01T00:00:00.000Z', scopes: ['identify', 'email'], has_refresh_token: true });
+    expect(meta?.tokens).toEqual({
+      token_type: 'Bearer',
+      expires_at: '2030-01-01T00:00:00.000Z',
+      scopes: ['identify', 'email'],
+      has_refresh_token: true,
+    });
     expect(await reader.peek('discord', 'nope')).toBeUndefined();
     expect(await reader.backend()).toBe('keychain');
     expect(keychain.calls).toBe(calls);
@@ -84,7 +89,9 @@ describe('without the master key', () => {
 
   it('peeks a passphrase vault with KEYGATE_PASSPHRASE unset', async () => {
     const home = await tempHome();
-    await (await openVault({ home, env: { KEYGATE_PASSPHRASE: 'pw', KEYGATE_KEY_BACKEND: 'passphrase' } })).write(sampleRecord('discord', 'default'));
+    await (
+      await openVault({ home, env: { KEYGATE_PASSPHRASE: 'pw', KEYGATE_KEY_BACKEND: 'passphrase' } })
+    ).write(sampleRecord('discord', 'default'));
     const vault = await openVault({ home, env: {} });
     expect((await vault.peek('discord', 'default'))?.status).toBe('connected');
     await expect(vault.read('discord', 'default')).rejects.toThrow(/KEYGATE_PASSPHRASE, which is not set/);
@@ -101,7 +108,11 @@ describe('records', () => {
     expect(created?.tokens.access_token).toBe('at-discord-default-SECRETVALUE');
     const kept = await vault.update('discord', 'default', async (current) => (current ? UNCHANGED : undefined));
     expect(kept).toEqual(created);
-    const changed = await vault.update('discord', 'default', (current) => ({ ...current!, status: 'revoked', status_reason: 'refresh token refused (invalid_grant)' }));
+    const changed = await vault.update('discord', 'default', (current) => ({
+      ...current!,
+      status: 'revoked',
+      status_reason: 'refresh token refused (invalid_grant)',
+    }));
     expect(changed?.status).toBe('revoked');
     expect((await vault.peek('discord', 'default'))?.status_reason).toBe('refresh token refused (invalid_grant)');
     expect(await vault.update('discord', 'default', () => undefined)).toBeUndefined();
@@ -140,7 +151,13 @@ describe('secrets stay secret', () => {
       const vault = await openVault({ home, env });
       await exercise(vault);
       await vault.update('discord', 'work', (r) => ({ ...r!, refreshed_at: new Date().toISOString() }));
-      const secrets = ['at-discord-work-SECRETVALUE', 'rt-discord-work-SECRETVALUE', 'CLIENTSECRETVALUE', 'CAKEYSECRETVALUE', 'PASSPHRASESECRET'];
+      const secrets = [
+        'at-discord-work-SECRETVALUE',
+        'rt-discord-work-SECRETVALUE',
+        'CLIENTSECRETVALUE',
+        'CAKEYSECRETVALUE',
+        'PASSPHRASESECRET',
+      ];
       const needles = secrets.flatMap((s) => {
         const b = Buffer.from(s);
         // Base64 of a substring at each of the three alignments, so an embedded secret is found too.

@@ -14,7 +14,16 @@ export const LOCK_WAIT_MS = 60_000;
 // SQLSTATE classes and codes that mean "the database is not there right now", not "your request is wrong":
 // 08 connection exception, 57P01-03 shutdown/crash/starting, 53300 too many connections.
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
 
 export type Query = <R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) => Promise<R[]>;
 
@@ -114,20 +123,33 @@ export class Database {
     const e = err as { code?: string; message?: string };
     const code = typeof e?.code === 'string' ? e.code : '';
     const message = typeof e?.message === 'string' ? e.message : String(err);
-    if (NETWORK_CODES.has(code) || code.startsWith('08') || UNAVAILABLE_CODES.has(code) || /connection terminated|timeout exceeded when trying to connect|connection error|server closed the connection|Connection ended/i.test(message)) {
+    if (
+      NETWORK_CODES.has(code) ||
+      code.startsWith('08') ||
+      UNAVAILABLE_CODES.has(code) ||
+      /connection terminated|timeout exceeded when trying to connect|connection error|server closed the connection|Connection ended/i.test(
+        message,
+      )
+    ) {
       return new StoreUnavailableError(`cannot reach the shared store ${this.location} (${code || firstLine(message)})`, {
         hint: 'check that PostgreSQL is running and reachable from this host, then retry; nothing was changed',
         cause: err,
       });
     }
     if (code === '28P01' || code === '28000') {
-      return new VaultError(`the shared store ${this.location} refused the login (${code === '28P01' ? 'wrong password' : 'not allowed'})`, {
-        hint: 'check the user and password in KEYGATE_STORE (or PGPASSWORD / ~/.pgpass)',
-        cause: err,
-      });
+      return new VaultError(
+        `the shared store ${this.location} refused the login (${code === '28P01' ? 'wrong password' : 'not allowed'})`,
+        {
+          hint: 'check the user and password in KEYGATE_STORE (or PGPASSWORD / ~/.pgpass)',
+          cause: err,
+        },
+      );
     }
     if (code === '3D000') {
-      return new VaultError(`the database of the shared store ${this.location} does not exist`, { hint: 'create it (createdb) or fix KEYGATE_STORE', cause: err });
+      return new VaultError(`the database of the shared store ${this.location} does not exist`, {
+        hint: 'create it (createdb) or fix KEYGATE_STORE',
+        cause: err,
+      });
     }
     if (code === '55P03') {
       return new VaultError(`timed out after ${LOCK_WAIT_MS / 1000} s waiting for a lock in the shared store ${this.location}`, {

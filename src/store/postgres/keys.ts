@@ -61,7 +61,11 @@ export class SharedKeys {
       const backend = this.chooseBackend();
       const scrypt = backend === 'passphrase' ? newScryptParams() : undefined;
       const key = backend === 'passphrase' ? await deriveKey(this.passphrase(), scrypt!) : await this.keyFile(true);
-      await query('INSERT INTO keygate_config (id, backend, scrypt, key_check) VALUES (1, $1, $2, $3)', [backend, scrypt ? JSON.stringify(scrypt) : null, JSON.stringify(makeCheck(key))]);
+      await query('INSERT INTO keygate_config (id, backend, scrypt, key_check) VALUES (1, $1, $2, $3)', [
+        backend,
+        scrypt ? JSON.stringify(scrypt) : null,
+        JSON.stringify(makeCheck(key)),
+      ]);
       return { key, backend };
     });
   }
@@ -75,13 +79,21 @@ export class SharedKeys {
       });
     }
     if (!isSealed(row.key_check) || (backend === 'passphrase' && !isScryptParams(row.scrypt))) {
-      throw new VaultError(`the key check of the shared store ${this.db.location} is damaged`, { hint: 'restore the keygate_config table from a backup' });
+      throw new VaultError(`the key check of the shared store ${this.db.location} is damaged`, {
+        hint: 'restore the keygate_config table from a backup',
+      });
     }
     const key = backend === 'passphrase' ? await deriveKey(this.passphrase(), row.scrypt as ScryptParams) : await this.keyFile(false);
     if (!keyMatches(key, row.key_check)) {
-      throw new VaultError(`${label(backend)} does not hold the master key of the shared store ${this.db.location}; nothing was read or written`, {
-        hint: backend === 'passphrase' ? 'set KEYGATE_PASSPHRASE to the passphrase the store was created with' : 'copy the key file the store was created with to this host',
-      });
+      throw new VaultError(
+        `${label(backend)} does not hold the master key of the shared store ${this.db.location}; nothing was read or written`,
+        {
+          hint:
+            backend === 'passphrase'
+              ? 'set KEYGATE_PASSPHRASE to the passphrase the store was created with'
+              : 'copy the key file the store was created with to this host',
+        },
+      );
     }
     return { key, backend };
   }
@@ -92,7 +104,9 @@ export class SharedKeys {
 
   private backendOf(row: ConfigRow): SharedBackend {
     if (row.backend === 'passphrase' || row.backend === 'keyfile') return row.backend;
-    throw new VaultError(`the shared store ${this.db.location} names an unknown key backend`, { hint: 'it was set up by a newer keygate; upgrade keygate on this host' });
+    throw new VaultError(`the shared store ${this.db.location} names an unknown key backend`, {
+      hint: 'it was set up by a newer keygate; upgrade keygate on this host',
+    });
   }
 
   private chooseBackend(): SharedBackend {
@@ -100,9 +114,12 @@ export class SharedKeys {
     if (forced) return forced;
     if (this.env.KEYGATE_PASSPHRASE) return 'passphrase';
     if (this.env.KEYGATE_KEY_FILE) return 'keyfile';
-    throw new VaultError('a shared store needs a master key every host can have, and neither KEYGATE_PASSPHRASE nor KEYGATE_KEY_FILE is set', {
-      hint: 'set KEYGATE_PASSPHRASE, or KEYGATE_KEY_FILE to a key file path (created if missing); the OS keychain is per machine',
-    });
+    throw new VaultError(
+      'a shared store needs a master key every host can have, and neither KEYGATE_PASSPHRASE nor KEYGATE_KEY_FILE is set',
+      {
+        hint: 'set KEYGATE_PASSPHRASE, or KEYGATE_KEY_FILE to a key file path (created if missing); the OS keychain is per machine',
+      },
+    );
   }
 
   private forced(): SharedBackend | undefined {
@@ -117,7 +134,9 @@ export class SharedKeys {
   private passphrase(): string {
     const passphrase = this.env.KEYGATE_PASSPHRASE;
     if (!passphrase) {
-      throw new VaultError(`the shared store ${this.db.location} is keyed by KEYGATE_PASSPHRASE, which is not set`, { hint: 'set KEYGATE_PASSPHRASE to the passphrase the store was created with' });
+      throw new VaultError(`the shared store ${this.db.location} is keyed by KEYGATE_PASSPHRASE, which is not set`, {
+        hint: 'set KEYGATE_PASSPHRASE to the passphrase the store was created with',
+      });
     }
     return passphrase;
   }
@@ -129,14 +148,18 @@ export class SharedKeys {
   private async keyFile(create: boolean): Promise<Buffer> {
     const file = this.env.KEYGATE_KEY_FILE;
     if (!file) {
-      throw new VaultError(`the shared store ${this.db.location} is keyed by a key file, and KEYGATE_KEY_FILE is not set`, { hint: 'set KEYGATE_KEY_FILE to the path of this host\'s copy of the store\'s key file' });
+      throw new VaultError(`the shared store ${this.db.location} is keyed by a key file, and KEYGATE_KEY_FILE is not set`, {
+        hint: "set KEYGATE_KEY_FILE to the path of this host's copy of the store's key file",
+      });
     }
     let bytes: Buffer;
     try {
       const stat = await fs.stat(file);
       // Same rule as ssh for private keys: a key others can read is not a secret any more.
       if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-        throw new VaultError(`key file ${file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)})`, { hint: `run \`chmod 600 ${file}\`` });
+        throw new VaultError(`key file ${file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)})`, {
+          hint: `run \`chmod 600 ${file}\``,
+        });
       }
       bytes = await fs.readFile(file);
     } catch (err) {
@@ -144,13 +167,19 @@ export class SharedKeys {
         if (err instanceof VaultError) throw err;
         throw new VaultError(`cannot read key file ${file}`, { hint: 'check its path and permissions', cause: err });
       }
-      if (!create) throw new VaultError(`key file ${file} does not exist`, { hint: 'copy the store\'s key file to this host (it was created where the store was first used)' });
+      if (!create)
+        throw new VaultError(`key file ${file} does not exist`, {
+          hint: "copy the store's key file to this host (it was created where the store was first used)",
+        });
       const key = crypto.randomBytes(KEY_BYTES);
       await fs.writeFile(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
       return key;
     }
     const key = bytes.length === KEY_BYTES ? bytes : Buffer.from(bytes.toString('utf8').trim(), 'base64');
-    if (key.length !== KEY_BYTES) throw new VaultError(`key file ${file} is not a keygate key (${KEY_BYTES} bytes, raw or base64)`, { hint: 'restore it from another host' });
+    if (key.length !== KEY_BYTES)
+      throw new VaultError(`key file ${file} is not a keygate key (${KEY_BYTES} bytes, raw or base64)`, {
+        hint: 'restore it from another host',
+      });
     return key;
   }
 }

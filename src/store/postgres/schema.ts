@@ -80,8 +80,11 @@ async function currentVersion(query: Query): Promise<number> {
 
 function refuseNewer(version: number, location: string): void {
   if (version > SCHEMA_VERSION) {
-    throw new VaultError(`the shared store ${location} was set up by a newer keygate (schema ${version}; this version knows ${SCHEMA_VERSION})`, {
-      hint: 'upgrade keygate on this host; the database was left untouched',
-    });
+    throw new VaultError(
+      `the shared store ${location} was set up by a newer keygate (schema ${version}; this version knows ${SCHEMA_VERSION})`,
+      {
+        hint: 'upgrade keygate on this host; the database was left untouched',
+      },
+    );
   }
 }

@@ -9,7 +9,15 @@ import os from 'node:os';
 import { VaultError } from '../../errors.js';
 import { joinClient, joinConnection, parseSecret, splitClient, splitConnection } from '../../vault/codec.js';
 import { checkName, describe, type RecordId } from '../../vault/layout.js';
-import { checkFormat, formatOf, openRecordFile, parseRecordFile, RECORD_FORMAT, type RecordFile, sealRecordFile } from '../../vault/record-file.js';
+import {
+  checkFormat,
+  formatOf,
+  openRecordFile,
+  parseRecordFile,
+  RECORD_FORMAT,
+  type RecordFile,
+  sealRecordFile,
+} from '../../vault/record-file.js';
 import {
   type ClientCredentials,
   type ConnectionMeta,
@@ -89,7 +97,9 @@ export class PostgresStore implements Store {
         return undefined;
       }
       if (next.provider !== provider || next.connection !== connection) {
-        throw new VaultError(`update of ${describe(id)} returned the record of ${next.provider}/${next.connection}`, { hint: 'this is a bug in keygate; please report it' });
+        throw new VaultError(`update of ${describe(id)} returned the record of ${next.provider}/${next.connection}`, {
+          hint: 'this is a bug in keygate; please report it',
+        });
       }
       const { meta, secret } = splitConnection(next);
       // No second format check: loading the row under the lock already refused a newer one.
@@ -106,7 +116,9 @@ export class PostgresStore implements Store {
   async names(): Promise<ConnectionName[]> {
     await this.ready();
     // COLLATE "C": byte order, the order the file vault sorts names in.
-    const rows = await this.db.query<{ provider: string; name: string }>(`SELECT provider, name FROM keygate_records WHERE kind = 'connection' ORDER BY provider COLLATE "C", name COLLATE "C"`);
+    const rows = await this.db.query<{ provider: string; name: string }>(
+      `SELECT provider, name FROM keygate_records WHERE kind = 'connection' ORDER BY provider COLLATE "C", name COLLATE "C"`,
+    );
     return rows.map((r) => ({ provider: r.provider, connection: r.name }));
   }
 
@@ -177,7 +189,11 @@ export class PostgresStore implements Store {
   private async load(query: Query, id: RecordId): Promise<RecordFile | undefined> {
     const key = rowKey(id);
     await this.ready();
-    const rows = await query<{ doc: string }>('SELECT doc FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3', [key.kind, key.provider, key.name]);
+    const rows = await query<{ doc: string }>('SELECT doc FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3', [
+      key.kind,
+      key.provider,
+      key.name,
+    ]);
     return rows[0] && this.parse(id, rows[0].doc);
   }
 
@@ -203,14 +219,22 @@ export class PostgresStore implements Store {
   private async remove(query: Query, id: RecordId, checkFormat = true): Promise<boolean> {
     if (checkFormat) await this.refuseNewer(query, id);
     const k = rowKey(id);
-    const rows = await query('DELETE FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3 RETURNING 1', [k.kind, k.provider, k.name]);
+    const rows = await query('DELETE FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3 RETURNING 1', [
+      k.kind,
+      k.provider,
+      k.name,
+    ]);
     return rows.length > 0;
   }
 
   /** A damaged row may be replaced (that is how the user recovers); one from a newer keygate never. */
   private async refuseNewer(query: Query, id: RecordId): Promise<void> {
     const k = rowKey(id);
-    const rows = await query<{ doc: string }>('SELECT doc FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3', [k.kind, k.provider, k.name]);
+    const rows = await query<{ doc: string }>('SELECT doc FROM keygate_records WHERE kind = $1 AND provider = $2 AND name = $3', [
+      k.kind,
+      k.provider,
+      k.name,
+    ]);
     const format = rows[0] && formatOf(Buffer.from(rows[0].doc, 'utf8'));
     if (typeof format === 'number' && format > RECORD_FORMAT) checkFormat(this.where(id), format);
   }

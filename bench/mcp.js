@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { median } from './report.js';
+import { adminClient, firstLine } from './emulator-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'keygate.js');
@@ -33,9 +34,7 @@ async function main() {
   emulatorProcess = spawn(process.execPath, [path.join(root, 'bench', 'emulator.js'), path.join(home, 'emulator')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const emulator = JSON.parse(
-    await new Promise((resolve) => emulatorProcess.stdout.once('data', (d) => resolve(String(d).split('\n')[0]))),
-  );
+  const emulator = JSON.parse(await firstLine(emulatorProcess.stdout));
   const env = {
     PATH: process.env.PATH,
     HOME: home,
@@ -48,7 +47,7 @@ async function main() {
   const { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } = await import('../dist/emulator/index.js');
   const vault = await openVault({ home, env, stderr: () => undefined });
   await vault.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
-  const tokens = await admin(emulator, 'POST', '/__emulator/tokens', {});
+  const tokens = await adminClient(emulator)('POST', '/__emulator/tokens', {});
   await vault.write({
     provider: 'discord',
     connection: 'default',
@@ -140,15 +139,3 @@ async function rate(total, concurrency, fn) {
 }
 
 /** The emulator's admin API (served on its own TLS port, with `localhost` in its certificate). */
-function admin(emulator, method, route, body) {
-  const ca = fs.readFileSync(emulator.caPath);
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}

@@ -16,7 +16,6 @@
 //   memory      the `keygate run` process's peak RSS after 32 concurrent connections
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { median, printReport } from './report.js';
 import { bwrapCommand } from '../dist/sandbox/bwrap.js';
 import { probeSandbox } from '../dist/sandbox/probe.js';
+import { adminClient, firstLine } from './emulator-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // KEYGATE_BENCH_BIN=<path>: measure another build's CLI (e.g. a checkout of an older commit).
@@ -302,22 +302,6 @@ async function startMitmproxy(emulator, token) {
   return { url: `http://127.0.0.1:${port}`, caPath, pid: child.pid, version };
 }
 
-function adminClient(emulator) {
-  const ca = fs.readFileSync(emulator.caPath);
-  return (method, route, body) =>
-    new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c) => (text += c));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`)),
-        );
-      });
-      req.on('error', reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-}
-
 function machine(mitm) {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   return {
@@ -340,18 +324,6 @@ function track(child) {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-function firstLine(stream) {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (chunk) => {
-      text += chunk;
-      const end = text.indexOf('\n');
-      if (end !== -1) resolve(text.slice(0, end));
-    });
-    stream.once('end', () => reject(new Error('process ended before printing its address')));
-  });
 }
 
 function freePort() {

@@ -11,12 +11,12 @@
 //   contended   8 updates of one connection at once, from 8 store objects (as 8 processes or hosts)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './report.js';
+import { adminClient, firstLine } from './emulator-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -141,34 +141,6 @@ async function measure({ url, work, emulator }) {
   }
   for (const { store, others } of Object.values(setups)) await Promise.all([store, ...others].map((s) => s.close()));
   process.stdout.write(`${JSON.stringify(results)}\n`);
-}
-
-function adminClient(emulator) {
-  const ca = fs.readFileSync(emulator.caPath);
-  return (method, route, body) =>
-    new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ca, method, path: route }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c) => (text += c));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`)),
-        );
-      });
-      req.on('error', reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-}
-
-function firstLine(stream) {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (chunk) => {
-      text += chunk;
-      const end = text.indexOf('\n');
-      if (end !== -1) resolve(text.slice(0, end));
-    });
-    stream.once('end', () => reject(new Error('the process ended before printing its line')));
-  });
 }
 
 function summarize(samples) {

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeygate } from '../../src/index.js';
-import { openVault } from '../../src/vault/index.js';
 import { tempHome } from '../helpers/cli.js';
+import { seedConnection } from '../helpers/seed.js';
 import { startSession, type Session } from '../helpers/session.js';
 
 let session: Session;
@@ -18,23 +18,7 @@ afterAll(async () => {
 });
 
 async function seed(home: string): Promise<string> {
-  const tokens = session.emulator.controls.issueTokens();
-  const vault = await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null });
-  await vault.write({
-    provider: 'discord',
-    connection: 'default',
-    tokens: {
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token,
-      token_type: 'Bearer',
-      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
-      scopes: tokens.scope.split(' '),
-    },
-    account: { id: '80351110224678912', name: 'alice' },
-    status: 'connected',
-    created_at: new Date().toISOString(),
-  });
-  return tokens.access_token;
+  return (await seedConnection(session.emulator, home)).access_token;
 }
 
 describe('openKeygate()', () => {

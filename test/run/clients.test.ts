@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { openVault } from '../../src/vault/index.js';
 import { cliEnv, repoRoot, runCli, tempHome } from '../helpers/cli.js';
+import { seedConnection } from '../helpers/seed.js';
 
 const fixtures = path.resolve(import.meta.dirname, '..', 'fixtures', 'clients');
 // The Debian packages (python3-requests, -httpx, -aiohttp) belong to the system Python.
@@ -100,22 +100,7 @@ beforeAll(async () => {
   home = tempHome();
   emulator = await startEmulator({ dir: path.join(home, 'emulator') });
   env = cliEnv(home, { KEYGATE_CONNECT_TO: emulator.connectTo, NODE_EXTRA_CA_CERTS: emulator.caPath });
-  const tokens = emulator.controls.issueTokens();
-  const vault = await openVault({ home, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null });
-  await vault.write({
-    provider: 'discord',
-    connection: 'default',
-    tokens: {
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token,
-      token_type: 'Bearer',
-      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
-      scopes: tokens.scope.split(' '),
-    },
-    account: { id: '80351110224678912', name: 'alice' },
-    status: 'connected',
-    created_at: new Date().toISOString(),
-  });
+  await seedConnection(emulator, home);
 }, 30_000);
 
 afterAll(async () => {

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { openVault } from '../../src/vault/index.js';
 import { bin, cliEnv, runCli, tempHome } from '../helpers/cli.js';
+import { seedConnection } from '../helpers/seed.js';
 import { header, startRecorder, testCa } from '../fixtures/servers.js';
 
 const fixtures = path.resolve(import.meta.dirname, '..', 'fixtures');
@@ -22,23 +22,8 @@ let defaultTokenId: string;
 let workTokenId: string;
 
 async function seed(target: string, connection: string): Promise<string> {
-  const tokens = emulator.controls.issueTokens();
+  const tokens = await seedConnection(emulator, target, connection);
   secrets.push(tokens.access_token, tokens.refresh_token);
-  const vault = await openVault({ home: target, env: { KEYGATE_KEY_BACKEND: 'keyfile' }, stderr: () => undefined, keychain: null });
-  await vault.write({
-    provider: 'discord',
-    connection,
-    tokens: {
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token,
-      token_type: 'Bearer',
-      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
-      scopes: tokens.scope.split(' '),
-    },
-    account: { id: '80351110224678912', name: 'alice' },
-    status: 'connected',
-    created_at: new Date().toISOString(),
-  });
   return tokens.access_token;
 }
 

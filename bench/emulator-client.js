@@ -32,3 +32,26 @@ export function adminClient(emulator) {
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
 }
+
+/**
+ * A new authorization at the emulator (through its admin API), stored in `vault` as discord/default
+ * with the given times (ms since epoch): a connection without the login round trip. Returns the tokens.
+ */
+export async function seedConnection(admin, vault, { createdAt = Date.now(), expiresAt = Date.now() + 86_400_000 } = {}) {
+  const tokens = await admin('POST', '/__emulator/tokens', {});
+  await vault.write({
+    provider: 'discord',
+    connection: 'default',
+    tokens: {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      token_type: 'Bearer',
+      expires_at: new Date(expiresAt).toISOString(),
+      scopes: tokens.scope.split(' '),
+    },
+    account: { id: '80351110224678912', name: 'alice' },
+    status: 'connected',
+    created_at: new Date(createdAt).toISOString(),
+  });
+  return tokens;
+}

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { median } from './report.js';
-import { adminClient, firstLine } from './emulator-client.js';
+import { adminClient, firstLine, seedConnection } from './emulator-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'keygate.js');
@@ -47,21 +47,7 @@ async function main() {
   const { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET } = await import('../dist/emulator/index.js');
   const vault = await openVault({ home, env, stderr: () => undefined });
   await vault.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
-  const tokens = await adminClient(emulator)('POST', '/__emulator/tokens', {});
-  await vault.write({
-    provider: 'discord',
-    connection: 'default',
-    tokens: {
-      access_token: tokens.access_token,
-      refresh_token: tokens.refresh_token,
-      token_type: 'Bearer',
-      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
-      scopes: tokens.scope.split(' '),
-    },
-    account: { id: '80351110224678912', name: 'alice' },
-    status: 'connected',
-    created_at: new Date().toISOString(),
-  });
+  const tokens = await seedConnection(adminClient(emulator), vault);
 
   // Start-up: both measured from spawn; node -e 0 to its exit, keygate mcp to its first tools/list answer.
   const nodeTimes = [];

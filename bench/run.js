@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { median, printReport } from './report.js';
 import { bwrapCommand } from '../dist/sandbox/bwrap.js';
 import { probeSandbox } from '../dist/sandbox/probe.js';
-import { adminClient, firstLine } from './emulator-client.js';
+import { adminClient, firstLine, seedConnection } from './emulator-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // KEYGATE_BENCH_BIN=<path>: measure another build's CLI (e.g. a checkout of an older commit).
@@ -76,24 +76,7 @@ async function main() {
   const vault = await openVault({ home, env, stderr: () => undefined });
   await vault.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
   /** A new authorization at the emulator, stored as discord/default with the given lifetime. */
-  const seed = async (createdAt, expiresAt) => {
-    const tokens = await admin('POST', '/__emulator/tokens', {});
-    await vault.write({
-      provider: 'discord',
-      connection: 'default',
-      tokens: {
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        token_type: 'Bearer',
-        expires_at: new Date(expiresAt).toISOString(),
-        scopes: tokens.scope.split(' '),
-      },
-      account: { id: '80351110224678912', name: 'alice' },
-      status: 'connected',
-      created_at: new Date(createdAt).toISOString(),
-    });
-    return tokens.access_token;
-  };
+  const seed = async (createdAt, expiresAt) => (await seedConnection(admin, vault, { createdAt, expiresAt })).access_token;
   const token = await seed(Date.now(), Date.now() + 86_400_000);
   const tokenFile = path.join(work, 'bench-token');
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });

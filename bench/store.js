@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './report.js';
-import { adminClient, firstLine } from './emulator-client.js';
+import { adminClient, firstLine, seedConnection } from './emulator-client.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
@@ -82,21 +82,7 @@ async function measure({ url, work, emulator }) {
         : { home, store: url, env: { KEYGATE_PASSPHRASE: 'bench' } };
     const store = await openStore(options);
     await store.writeClient('discord', { client_id: DEMO_CLIENT_ID, client_secret: DEMO_CLIENT_SECRET });
-    const tokens = await admin('POST', '/__emulator/tokens', {});
-    await store.write({
-      provider: 'discord',
-      connection: 'default',
-      tokens: {
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        token_type: 'Bearer',
-        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
-        scopes: tokens.scope.split(' '),
-      },
-      account: { id: '1', name: 'bench' },
-      status: 'connected',
-      created_at: new Date().toISOString(),
-    });
+    await seedConnection(admin, store);
     await store.read('discord', 'default'); // unlock the key (scrypt / key file) outside the timings
     const others = await Promise.all(Array.from({ length: 8 }, () => openStore(options)));
     await Promise.all(others.map((s) => s.read('discord', 'default')));

@@ -16,6 +16,8 @@ export function fastStatus(argv: readonly string[]): boolean {
   if (store && store !== 'files') return false;
   const home = keygateHome();
   if (inspectHome(home)) return false; // an unsafe or broken home: the full CLI refuses it, with why
+  // So is a store chosen in the config file (`keygate config set store postgres://…`).
+  if (configuredStore(home) !== 'files') return false;
   if (request.provider === 'schema' || !fs.existsSync(path.join(packageRoot, 'providers', `${request.provider}.json`))) return false;
   if (fs.existsSync(path.join(home, 'providers', `${request.provider}.json`))) return false;
   const id = { kind: 'connection', provider: request.provider, connection: request.connection } as const;
@@ -60,4 +62,20 @@ function parse(argv: readonly string[]): { provider: string; connection: string 
   }
   if (field !== 'status' || !provider || !isValidName(provider) || !isValidName(connection)) return undefined;
   return { provider, connection };
+}
+
+/** The `store` setting of the config file; `files` without one, undefined when unsure (the CLI decides). */
+function configuredStore(home: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(home, 'config.json'), 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'files' : undefined;
+  }
+  try {
+    const store = (JSON.parse(text) as { store?: unknown }).store;
+    return store === undefined || store === 'files' ? 'files' : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -17,7 +17,7 @@ export async function list(options: JsonOption, io: CommandIO): Promise<void> {
     const s = SETTINGS[key];
     return {
       key,
-      value,
+      value: typeof value === 'string' ? redacted(value) : value,
       source,
       default: s.default,
       env: envName(key),
@@ -33,7 +33,7 @@ export async function list(options: JsonOption, io: CommandIO): Promise<void> {
   io.stdout(
     table(
       ['KEY', 'VALUE', 'SOURCE', 'DESCRIPTION'],
-      rows.map((r) => [r.key, String(r.value), r.source === 'env' ? `env ${r.env}` : r.source, r.description]),
+      rows.map((r) => [r.key, redacted(String(r.value)), r.source === 'env' ? `env ${r.env}` : r.source, r.description]),
     ),
   );
 }
@@ -41,14 +41,16 @@ export async function list(options: JsonOption, io: CommandIO): Promise<void> {
 export async function get(key: string, options: JsonOption, io: CommandIO): Promise<void> {
   const known = knownKey(key);
   const { value, source } = resolveSetting(known, { env: io.env, home: keygateHome(io.env) });
-  io.stdout(options.json ? `${JSON.stringify({ key: known, value, source }, null, 2)}\n` : `${String(value)}\n`);
+  const shown = typeof value === 'string' ? redacted(value) : value;
+  io.stdout(options.json ? `${JSON.stringify({ key: known, value: shown, source }, null, 2)}\n` : `${String(shown)}\n`);
 }
 
 export async function set(key: string, text: string, options: JsonOption, io: CommandIO): Promise<void> {
   const known = knownKey(key);
   const s = SETTINGS[known];
-  const value = s.parse(text);
-  if (value === undefined) throw new UsageError(`${known} cannot be ${JSON.stringify(text)}`, { hint: `expected ${s.allowed}` });
+  const parsed = s.parse(text);
+  const value = parsed !== undefined && (s.accepts as (v: unknown) => boolean)(parsed) ? parsed : undefined;
+  if (value === undefined) throw new UsageError(`${known} cannot be ${JSON.stringify(redacted(text))}`, { hint: `expected ${s.allowed}` });
   const home = keygateHome(io.env);
   const { openConfigStore, storeSet } = await import('../config/store.js');
   storeSet(openConfigStore(home), known, value);
@@ -90,4 +92,16 @@ function knownKey(key: string): SettingKey {
   throw new UsageError(`unknown setting "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}`, {
     hint: `settings: ${SETTING_KEYS.join(', ')}`,
   });
+}
+
+/** The value as typed, with a URL's password (`store`'s postgres://user:…@host) masked: an error line is no place for it. */
+function redacted(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password === '') return text;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return text;
+  }
 }

@@ -51,6 +51,17 @@ const boolean: Pick<Setting<boolean>, 'parse' | 'accepts' | 'schema' | 'allowed'
   schema: { type: 'boolean' },
 };
 
+/** `files`, or a postgres URL; with a password only where one may be (the environment, not the file). */
+function isStoreValue(value: string, passwordAllowed: boolean): boolean {
+  if (value === 'files') return true;
+  if (!/^postgres(ql)?:\/\//i.test(value)) return false;
+  try {
+    return passwordAllowed || new URL(value).password === '';
+  } catch {
+    return false;
+  }
+}
+
 function define<T>(setting: Setting<T>): Setting<T> {
   return setting;
 }
@@ -100,6 +111,17 @@ export const SETTINGS = {
     },
     accepts: (v: unknown): v is number | 'auto' => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 86400),
     schema: { anyOf: [{ const: 'auto' }, { type: 'integer', minimum: 0, maximum: 86400 }] },
+  }),
+  store: define<string>({
+    key: 'store',
+    description:
+      'where the vault lives: files (under KEYGATE_HOME) or a postgres:// URL shared by several hosts; the password goes in PGPASSWORD or ~/.pgpass, never here',
+    default: 'files',
+    allowed: 'files, or a postgres:// URL without a password',
+    // KEYGATE_STORE may carry a password (the environment is the place for one); the file may not.
+    parse: (text: string) => (isStoreValue(text.trim(), true) ? text.trim() : undefined),
+    accepts: (v: unknown): v is string => typeof v === 'string' && isStoreValue(v, false),
+    schema: { type: 'string' },
   }),
   'log.retention_days': define<number>({
     key: 'log.retention_days',

@@ -12,7 +12,11 @@ type Store = Conf<Record<string, unknown>>;
 function schema(): Record<string, Record<string, unknown>> {
   const sections: Record<string, Record<string, unknown>> = {};
   for (const key of SETTING_KEYS) {
-    const [section, name] = key.split('.') as [string, string];
+    const [section, name] = key.split('.') as [string, string | undefined];
+    if (name === undefined) {
+      sections[section] = { ...SETTINGS[key].schema, description: SETTINGS[key].description };
+      continue;
+    }
     sections[section] ??= { type: 'object', additionalProperties: false, properties: {} };
     (sections[section].properties as Record<string, unknown>)[name] = { ...SETTINGS[key].schema, description: SETTINGS[key].description };
   }

@@ -1,17 +1,24 @@
 // Opens the store the user chose: the local file vault (default) or a PostgreSQL database shared by
 // several hosts (KEYGATE_STORE=postgres://…). The PostgreSQL code and `pg` load only when chosen.
+import { readConfigFile, storedValue } from '../config/index.js';
 import { UsageError } from '../errors.js';
+import { keygateHome } from '../home.js';
 import { openFileStore } from './files.js';
 import { guardMoves } from './guard.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
 export * from './types.js';
 
-/** What KEYGATE_STORE (or the option) names: `files`, or a postgres URL. */
+/**
+ * Where the vault lives: the option, else KEYGATE_STORE (which may carry a password), else the
+ * `store` setting in KEYGATE_HOME's config file (which may not), else `files`.
+ */
 export function storeSetting(options: OpenStoreOptions = {}): string {
   const env = options.env ?? process.env;
   const value = (options.store ?? env.KEYGATE_STORE ?? '').trim();
-  return value === '' ? 'files' : value;
+  if (value !== '') return value;
+  const configured = storedValue(readConfigFile(options.home ?? keygateHome(env)), 'store');
+  return typeof configured === 'string' && configured.trim() !== '' ? configured.trim() : 'files';
 }
 
 export function isPostgresUrl(value: string): boolean {

@@ -28,7 +28,8 @@ export interface Store extends Vault {
 
 export interface OpenStoreOptions extends OpenVaultOptions {
   /**
-   * Which store: `files` (default) or a `postgres://` URL. Default: KEYGATE_STORE from `env`.
+   * Which store: `files` (default) or a `postgres://` URL. Default: KEYGATE_STORE from `env`, then
+   * the `store` setting of the config file.
    */
   store?: string;
 }

@@ -53,6 +53,7 @@ describe('keygate config', () => {
       'login.timeout',
       'run.sandbox',
       'refresh.margin',
+      'store',
       'log.retention_days',
     ]);
     expect(listed.settings[0]).toMatchObject({
@@ -104,7 +105,7 @@ describe('keygate config', () => {
     }
     const far = await config(home, ['get', 'colour']);
     expect(far.stderr).toBe(
-      'keygate: unknown setting "colour" — settings: login.port, login.open_browser, login.timeout, run.sandbox, refresh.margin, log.retention_days\n',
+      'keygate: unknown setting "colour" — settings: login.port, login.open_browser, login.timeout, run.sandbox, refresh.margin, store, log.retention_days\n',
     );
   });
 

@@ -146,4 +146,34 @@ describe('every command on a postgres:// store', () => {
       'keygate: KEYGATE_STORE must be `files` or a postgres:// URL, got mysql: — unset it to use the local vault, or set it to postgres://user@host/db\n',
     );
   });
+
+  it('the `store` setting selects the database without KEYGATE_STORE, and refuses a URL with a password', async () => {
+    const home = tempHome();
+    const env = session.envFor(home, { KEYGATE_PASSPHRASE: 'fleet passphrase', KEYGATE_KEY_BACKEND: undefined });
+    const withPassword = await runCli(['config', 'set', 'store', url], { env });
+    expect(withPassword.code).toBe(2);
+    expect(withPassword.stderr).toMatch(/store.*a postgres:\/\/ URL without a password/);
+    expect(withPassword.stderr).not.toContain('hunter2');
+    expect(fs.existsSync(path.join(home, 'config.json')) ? fs.readFileSync(path.join(home, 'config.json'), 'utf8') : '').not.toContain(
+      'hunter2',
+    );
+
+    const set = await runCli(['config', 'set', 'store', url.replace(':hunter2-db-password@', '@')], { env });
+    expect(set.code, set.stderr).toBe(0);
+    const list = await runCli(['list', '--json'], { env });
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as { vault: { store: string }; connections: Array<{ connection: string; status: string }> };
+    expect(listed.vault.store).toBe('postgres');
+    // The fast status path must not answer from the (empty) local files when the setting names the database.
+    const expected = listed.connections.find((c) => c.connection === 'default')?.status ?? 'not_connected';
+    expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe(`${expected}\n`);
+    expect(fs.existsSync(path.join(home, 'vault'))).toBe(false);
+    // KEYGATE_STORE may hold the password; `config get` and `config list` show it masked.
+    for (const args of [['config', 'get', 'store'], ['config', 'list'], ['config', 'list', '--json']]) {
+      const shown = await runCli(args, { env: { ...env, KEYGATE_STORE: url } });
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('postgres:***@');
+      expect(shown.stdout).not.toContain('hunter2');
+    }
+  });
 });

@@ -169,7 +169,11 @@ describe('every command on a postgres:// store', () => {
     expect((await runCli(['get', 'discord', '--field', 'status'], { env })).stdout).toBe(`${expected}\n`);
     expect(fs.existsSync(path.join(home, 'vault'))).toBe(false);
     // KEYGATE_STORE may hold the password; `config get` and `config list` show it masked.
-    for (const args of [['config', 'get', 'store'], ['config', 'list'], ['config', 'list', '--json']]) {
+    for (const args of [
+      ['config', 'get', 'store'],
+      ['config', 'list'],
+      ['config', 'list', '--json'],
+    ]) {
       const shown = await runCli(args, { env: { ...env, KEYGATE_STORE: url } });
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toContain('postgres:***@');

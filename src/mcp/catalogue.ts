@@ -2,7 +2,7 @@
 // `<provider>_<tool>` (plus `_<connection>` when one provider has several connections selected, so
 // each name says which account it acts for), with coverage read off the vault's clear metadata.
 // Nothing here touches a secret: coverage needs only granted scopes, which are stored in clear.
-import { UsageError } from '../errors.js';
+import { parseConnectionArgs } from '../run/connections.js';
 import { getProvider, providerNames } from '../provider/index.js';
 import type { ProviderDefinition } from '../provider/types.js';
 import { coverage, inputSchema, listTools, type Coverage, type Tool } from '../tools/index.js';
@@ -53,12 +53,7 @@ export async function selectConnections(vault: Vault, flags: string[] | undefine
     selections.push({ provider: await getProvider(providerName), connection, meta: meta ?? (await vault.peek(providerName, connection)) });
   };
   if (flags?.length) {
-    for (const flag of flags) {
-      const match = /^([a-z0-9][a-z0-9_-]{0,63})\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(flag);
-      if (!match)
-        throw new UsageError(`--connection expects <provider>/<name>, got \`${flag}\``, { hint: 'e.g. --connection discord/work' });
-      await add(match[1], match[2]);
-    }
+    for (const { provider, connection } of parseConnectionArgs(flags)) await add(provider, connection);
     return withBots(vault, selections);
   }
   // A bot connection is not a selection of its own: the bot tools of every selection use it.
